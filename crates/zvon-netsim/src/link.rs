@@ -22,6 +22,9 @@ pub(crate) enum Crossing {
 pub(crate) struct Link {
     pub(crate) config: LinkConfig,
     pub(crate) up: bool,
+    /// Counts cuts, so that a packet on the wire when the link was cut is lost even if the
+    /// link is back up by the time it would have arrived.
+    pub(crate) epoch: u64,
     rng: Rng,
     /// When the serialiser finishes the last accepted packet (bandwidth cap).
     busy_until: Option<Instant>,
@@ -37,6 +40,7 @@ impl Link {
         Self {
             config,
             up: true,
+            epoch: 0,
             rng,
             busy_until: None,
             last_arrival: None,
@@ -141,6 +145,13 @@ impl Link {
     pub(crate) fn passed(&mut self, len: usize) {
         self.stats.passed += 1;
         self.stats.passed_bytes += len as u64;
+    }
+
+    pub(crate) fn set_up(&mut self, up: bool) {
+        if self.up && !up {
+            self.epoch += 1;
+        }
+        self.up = up;
     }
 
     pub(crate) fn dropped_in_flight(&mut self) {

@@ -207,6 +207,8 @@ struct Event {
     at: Instant,
     seq: u64,
     link: usize,
+    /// The link's cut count when the packet entered it.
+    epoch: u64,
     next: Next,
     pkt: Packet,
 }
@@ -482,10 +484,11 @@ impl Network {
     }
 
     /// Cuts or restores one direction of a device's access link. A cut link drops what is
-    /// offered to it and what was in flight on it when it arrives (`LinkDown`).
+    /// offered to it and everything that was in flight on it at the cut, even if the link is
+    /// restored before that would have arrived (`LinkDown`).
     pub fn set_link_up(&mut self, dev: impl Into<Device>, dir: Direction, up: bool) {
         let i = self.link_index(dev.into(), dir);
-        self.links[i].up = up;
+        self.links[i].set_up(up);
     }
 
     /// Cuts both directions of a device's access link (a blackhole), keeping its config.
@@ -510,7 +513,7 @@ impl Network {
             self.set_path(from, to, LinkConfig::default());
         }
         if let Some(&i) = self.paths.get(&(from, to)) {
-            self.links[i].up = up;
+            self.links[i].set_up(up);
         }
     }
 
@@ -706,10 +709,12 @@ impl Network {
     fn schedule(&mut self, at: Instant, link: usize, next: Next, pkt: Packet) {
         let seq = self.seq;
         self.seq += 1;
+        let epoch = self.links[link].epoch;
         self.queue.push(Event {
             at,
             seq,
             link,
+            epoch,
             next,
             pkt,
         });
@@ -742,11 +747,12 @@ impl Network {
         let Event {
             at,
             link,
+            epoch,
             next,
             pkt,
             ..
         } = ev;
-        if !self.links[link].up {
+        if !self.links[link].up || self.links[link].epoch != epoch {
             self.links[link].dropped_in_flight();
             let owner = self.link_owner[link];
             self.drop_pkt(at, pkt, DropReason::LinkDown, Some(owner));
