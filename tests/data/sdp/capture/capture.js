@@ -127,8 +127,11 @@ function save(name, sdp) {
         a.addTrack(audio, media); a.addTrack(video, media); a.createDataChannel('chat');
         await connect(a, b);
         res['chromium156-offer-before-ice-restart.sdp'] = a.localDescription.sdp;
+        // Wait for the end of the restart's own gathering (the null candidate), not the
+        // 'complete' state left over from the first one.
+        const done = new Promise((resolve) => { a.onicecandidate = (e) => { if (!e.candidate) resolve(); }; });
         await a.setLocalDescription(await a.createOffer({ iceRestart: true }));
-        await gather(a);
+        await done;
         res['chromium156-offer-ice-restart.sdp'] = a.localDescription.sdp;
         a.close(); b.close();
       }
