@@ -155,6 +155,7 @@
 #![forbid(unsafe_code)]
 
 mod config;
+mod hash;
 mod link;
 mod nat;
 mod net;

@@ -1,12 +1,12 @@
 //! NAT state: mappings, filters, port allocation (RFC 4787 terms).
 
-use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
 use zvon_base::{Protocol, Rng};
 
 use crate::config::{FilteringBehavior, MappingBehavior, NatConfig, PortAllocation};
+use crate::hash::{FastMap, FastSet};
 use crate::trace::{DropReason, NatStats};
 
 /// What part of the destination a mapping is keyed on (depends on the mapping behavior).
@@ -29,9 +29,9 @@ struct Mapping {
     key: MapKey,
     last_used: Instant,
     /// Remote IPs the inside sent to through this mapping (address-dependent filtering).
-    permit_ips: HashSet<IpAddr>,
+    permit_ips: FastSet<IpAddr>,
     /// Remote endpoints the inside sent to through this mapping (address-and-port-dependent).
-    permit_addrs: HashSet<SocketAddr>,
+    permit_addrs: FastSet<SocketAddr>,
 }
 
 /// A NAT event the network turns into trace lines.
@@ -51,8 +51,8 @@ pub(crate) enum NatNote {
 pub(crate) struct Nat {
     pub(crate) config: NatConfig,
     rng: Rng,
-    by_key: HashMap<MapKey, u16>,
-    by_port: HashMap<(Protocol, u16), Mapping>,
+    by_key: FastMap<MapKey, u16>,
+    by_port: FastMap<(Protocol, u16), Mapping>,
     next_port: u16,
     pub(crate) stats: NatStats,
     pub(crate) notes: Vec<NatNote>,
@@ -64,8 +64,8 @@ impl Nat {
         Self {
             config,
             rng,
-            by_key: HashMap::new(),
-            by_port: HashMap::new(),
+            by_key: FastMap::default(),
+            by_port: FastMap::default(),
             next_port,
             stats: NatStats::default(),
             notes: Vec::new(),
@@ -132,8 +132,8 @@ impl Nat {
                     Mapping {
                         key,
                         last_used: now,
-                        permit_ips: HashSet::new(),
-                        permit_addrs: HashSet::new(),
+                        permit_ips: FastSet::default(),
+                        permit_addrs: FastSet::default(),
                     },
                 );
                 self.by_key.insert(key, port);

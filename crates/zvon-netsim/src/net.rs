@@ -1,7 +1,7 @@
 //! The network: hosts, NAT boxes, links, routing and the event queue.
 
 use std::cmp::Ordering;
-use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::collections::{BinaryHeap, VecDeque};
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use zvon_base::{Protocol, Rng, Transmit};
 
 use crate::config::{HostConfig, LinkConfig, NatConfig, Realm};
+use crate::hash::FastMap;
 use crate::link::{Crossing, Link};
 use crate::nat::{Nat, NatNote};
 use crate::trace::{
@@ -202,10 +203,9 @@ enum Next {
     Deliver(Device),
 }
 
+/// A packet on a link, waiting in the slab until its arrival.
 #[derive(Debug)]
-struct Event {
-    at: Instant,
-    seq: u64,
+struct InFlight {
     link: usize,
     /// The link's cut count when the packet entered it.
     epoch: u64,
@@ -213,18 +213,26 @@ struct Event {
     pkt: Packet,
 }
 
-impl PartialEq for Event {
+/// A heap entry: small, so that sifting moves little (the packet stays put in the slab).
+#[derive(Debug, Clone, Copy)]
+struct Due {
+    at: Instant,
+    seq: u64,
+    slot: usize,
+}
+
+impl PartialEq for Due {
     fn eq(&self, other: &Self) -> bool {
         self.cmp(other) == Ordering::Equal
     }
 }
-impl Eq for Event {}
-impl PartialOrd for Event {
+impl Eq for Due {}
+impl PartialOrd for Due {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
         Some(self.cmp(other))
     }
 }
-impl Ord for Event {
+impl Ord for Due {
     // Reversed: BinaryHeap is a max-heap and the earliest event (then the first scheduled)
     // must come out first, which makes equal-time events deterministic.
     fn cmp(&self, other: &Self) -> Ordering {
@@ -251,9 +259,11 @@ pub struct Network {
     nats: Vec<NatBox>,
     links: Vec<Link>,
     link_owner: Vec<Device>,
-    owners: HashMap<(Realm, IpAddr), Device>,
-    paths: HashMap<(Device, Device), usize>,
-    queue: BinaryHeap<Event>,
+    owners: FastMap<(Realm, IpAddr), Device>,
+    paths: FastMap<(Device, Device), usize>,
+    queue: BinaryHeap<Due>,
+    slab: Vec<Option<InFlight>>,
+    free: Vec<usize>,
     seq: u64,
     ready: VecDeque<Delivery>,
     trace: Trace,
@@ -282,9 +292,11 @@ impl Network {
             nats: Vec::new(),
             links: Vec::new(),
             link_owner: Vec::new(),
-            owners: HashMap::new(),
-            paths: HashMap::new(),
+            owners: FastMap::default(),
+            paths: FastMap::default(),
             queue: BinaryHeap::new(),
+            slab: Vec::new(),
+            free: Vec::new(),
             seq: 0,
             ready: VecDeque::new(),
             trace: Trace::new(config.trace),
@@ -701,8 +713,12 @@ impl Network {
                 Some(ev) if ev.at <= self.now => {}
                 _ => return None,
             }
-            let ev = self.queue.pop()?;
-            self.arrive(ev);
+            let due = self.queue.pop()?;
+            let item = self.slab.get_mut(due.slot).and_then(Option::take);
+            self.free.push(due.slot);
+            if let Some(item) = item {
+                self.arrive(due.at, item);
+            }
         }
     }
 
@@ -710,23 +726,33 @@ impl Network {
         let seq = self.seq;
         self.seq += 1;
         let epoch = self.links[link].epoch;
-        self.queue.push(Event {
-            at,
-            seq,
+        let item = InFlight {
             link,
             epoch,
             next,
             pkt,
-        });
+        };
+        let slot = match self.free.pop() {
+            Some(slot) => {
+                self.slab[slot] = Some(item);
+                slot
+            }
+            None => {
+                self.slab.push(Some(item));
+                self.slab.len() - 1
+            }
+        };
+        self.queue.push(Due { at, seq, slot });
     }
 
     fn cross(&mut self, now: Instant, li: usize, pkt: Packet, next: Next) {
-        self.cross_one(now, li, pkt.clone(), next);
+        // Roll first so that only duplicated packets pay for a copy.
         if self.links[li].roll_duplicate() {
             let owner = self.link_owner[li];
             self.trace_pkt(now, TraceKind::Duplicated(owner), &pkt);
-            self.cross_one(now, li, pkt, next);
+            self.cross_one(now, li, pkt.clone(), next);
         }
+        self.cross_one(now, li, pkt, next);
     }
 
     fn cross_one(&mut self, now: Instant, li: usize, pkt: Packet, next: Next) {
@@ -743,15 +769,13 @@ impl Network {
         }
     }
 
-    fn arrive(&mut self, ev: Event) {
-        let Event {
-            at,
+    fn arrive(&mut self, at: Instant, item: InFlight) {
+        let InFlight {
             link,
             epoch,
             next,
             pkt,
-            ..
-        } = ev;
+        } = item;
         if !self.links[link].up || self.links[link].epoch != epoch {
             self.links[link].dropped_in_flight();
             let owner = self.link_owner[link];
@@ -779,7 +803,11 @@ impl Network {
 
     /// From `from` to `to` within one realm: the pair path if set, then `to`'s downlink.
     fn hop(&mut self, at: Instant, from: Option<Device>, to: Device, pkt: Packet) {
-        if let Some(&li) = from.and_then(|f| self.paths.get(&(f, to))) {
+        let path = match from {
+            Some(f) if !self.paths.is_empty() => self.paths.get(&(f, to)).copied(),
+            _ => None,
+        };
+        if let Some(li) = path {
             self.cross(at, li, pkt, Next::Down(to));
         } else {
             self.down(at, to, pkt);

@@ -2,6 +2,7 @@
 //! filtering and mapping, the drive loops' bounds, determinism, and a no-panic property test.
 //! One test binary (modules below) to keep link time down on small CI machines.
 
+mod bulk;
 mod determinism;
 mod drive;
 mod impairments;
