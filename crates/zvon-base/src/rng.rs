@@ -93,6 +93,9 @@ mod tests {
         assert_ne!(r.u64(), f.u64());
         let s = r.ice_string(24);
         assert_eq!(s.len(), 24);
-        assert!(s.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'+' || c == b'/'));
+        assert!(
+            s.bytes()
+                .all(|c| c.is_ascii_alphanumeric() || c == b'+' || c == b'/')
+        );
     }
 }
