@@ -152,6 +152,60 @@
 //! let trace = String::from_utf8(run(7).unwrap()).unwrap();
 //! assert!(trace.lines().any(|l| l.contains("nat-out   n0 udp 203.0.113.1:5000 > 198.51.100.7:3478")));
 //! ```
+//!
+//! ## Wrapping a zvon state machine
+//!
+//! Protocol crates write datagrams into a caller's buffer and return a `zvon_base::Transmit`;
+//! a node keeps one buffer and turns each into a [`Datagram`]. Keep the machine's events in
+//! the node (or expose the machine) so the test's goal predicate can look at them.
+//!
+//! ```
+//! use std::time::Instant;
+//! use zvon_base::Transmit;
+//! use zvon_netsim::{Datagram, Node};
+//!
+//! # struct Agent;
+//! # impl Agent {
+//! #     fn handle_input(&mut self, _now: Instant, _from: std::net::SocketAddr, _to: std::net::SocketAddr, _data: &[u8]) {}
+//! #     fn poll_transmit(&mut self, _now: Instant, _buf: &mut [u8]) -> Option<Transmit> { None }
+//! #     fn poll_timeout(&self) -> Option<Instant> { None }
+//! #     fn handle_timeout(&mut self, _now: Instant) {}
+//! # }
+//! /// `Agent` stands for any zvon state machine (ICE agent, DTLS endpoint, ...).
+//! struct AgentNode {
+//!     agent: Agent,
+//!     buf: Vec<u8>,
+//! }
+//!
+//! impl Node for AgentNode {
+//!     fn handle_datagram(&mut self, now: Instant, d: Datagram) {
+//!         self.agent.handle_input(now, d.src, d.dst, &d.data);
+//!     }
+//!     fn poll_transmit(&mut self, now: Instant) -> Option<Datagram> {
+//!         self.buf.resize(65_535, 0);
+//!         let t = self.agent.poll_transmit(now, &mut self.buf)?;
+//!         Some(Datagram::from_transmit(&t, &self.buf))
+//!     }
+//!     fn poll_timeout(&mut self) -> Option<Instant> {
+//!         self.agent.poll_timeout()
+//!     }
+//!     fn handle_timeout(&mut self, now: Instant) {
+//!         self.agent.handle_timeout(now)
+//!     }
+//! }
+//! ```
+//!
+//! ## Good habits in tests
+//!
+//! - Give drive loops tight [`Limits`] (the defaults allow a virtual hour and 100 million
+//!   steps): `Limits::time(Duration::from_secs(30))` fails a stuck handshake in 30 virtual
+//!   seconds, which takes milliseconds of real time.
+//! - [`Network::send`] puts a datagram on the network as if a host's node had sent it (through
+//!   its uplink); [`Network::inject`] drops one onto the public internet from nowhere, to play
+//!   an attacker or a stray packet. Both are reachable on `Sim` through deref.
+//! - Each node's calls run inside a `tracing` span `node{name=...}`, so logs from two peers
+//!   of the same type can be told apart once a subscriber is installed.
+//! - On failure, print `sim.trace()`: one line per event, times since the origin.
 #![forbid(unsafe_code)]
 
 mod config;

@@ -225,6 +225,13 @@ impl Nat {
         None
     }
 
+    /// Forgets every mapping, as a rebooted NAT does.
+    pub(crate) fn reset(&mut self) {
+        self.by_key.clear();
+        self.by_port.clear();
+        self.next_port = *self.config.port_range.start();
+    }
+
     /// The live mapping for `internal` -> `remote`, if any (for tests).
     pub(crate) fn lookup(
         &self,

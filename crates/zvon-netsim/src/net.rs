@@ -569,6 +569,13 @@ impl Network {
             .lookup(proto, internal, remote, self.now)
     }
 
+    /// Forgets every mapping of the NAT at once, as when it reboots: established flows break
+    /// until their next outbound packet makes a new mapping (tests of ICE restarts).
+    pub fn nat_reset(&mut self, n: NatId) {
+        self.nat_box(n);
+        self.nats[n.0].nat.reset();
+    }
+
     /// The NAT's live mappings as `(proto, internal, external)`, sorted by external port.
     pub fn nat_mappings(&self, n: NatId) -> Vec<(Protocol, SocketAddr, SocketAddr)> {
         self.nat_box(n).nat.mappings(self.now)

@@ -220,6 +220,10 @@ fn mappings_expire_when_idle_and_outbound_refreshes_them() {
     w.sim.advance(Duration::from_secs(20)).unwrap();
     assert!(w.inbound(S2, ext), "kept alive");
     assert_eq!(w.sim.nat_stats(w.nat).mappings_expired, 1);
+    // A NAT reboot forgets it at once.
+    w.sim.nat_reset(w.nat);
+    assert!(w.sim.nat_mappings(w.nat).is_empty());
+    assert!(!w.inbound(S1, ext), "gone after the reboot");
 
     // With inbound refresh enabled, inbound traffic alone keeps it.
     let mut cfg = NatConfig::full_cone(ip(PUBLIC));
