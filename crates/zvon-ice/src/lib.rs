@@ -24,7 +24,7 @@ pub mod turn;
 mod wire;
 
 pub use agent::{
-    Credentials, GatheringState, IceAgent, IceConfig, IceConnectionState, IceError, IceEvent,
-    IceRole, Received,
+    Credentials, FAST_STUN, GatheringState, IceAgent, IceConfig, IceConnectionState, IceError,
+    IceEvent, IceRole, Received,
 };
 pub use candidate::{Candidate, CandidateKind, Foundation};

@@ -42,7 +42,7 @@ pub struct TurnConfig {
 }
 
 impl TurnConfig {
-    /// A configuration with the RFC 8489 retransmission defaults.
+    /// A configuration with zvon's retransmission defaults ([`crate::FAST_STUN`]).
     pub fn new(
         server: SocketAddr,
         proto: Protocol,
@@ -57,7 +57,7 @@ impl TurnConfig {
             username: username.to_owned(),
             password: password.to_owned(),
             lifetime: None,
-            retransmit: RetransmitConfig::RFC8489,
+            retransmit: crate::FAST_STUN,
         }
     }
 }
