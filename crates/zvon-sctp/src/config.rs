@@ -1,0 +1,101 @@
+use std::time::Duration;
+
+/// The DTLS role of this side. RFC 8832 6: the DTLS client uses even stream ids for the
+/// channels it opens, the server odd ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Role {
+    /// DTLS client: even stream ids.
+    Client,
+    /// DTLS server: odd stream ids.
+    Server,
+}
+
+/// Association settings. The defaults suit WebRTC over DTLS.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Config {
+    /// DTLS role, for the stream id parity of in-band channels.
+    pub role: Role,
+    /// Local SCTP port (`a=sctp-port`, 5000 by default).
+    pub local_port: u16,
+    /// Remote SCTP port.
+    pub remote_port: u16,
+    /// Largest SCTP packet. The default, 1191 bytes, is what Chromium uses: a 1280-byte IPv6
+    /// minimum MTU less IP, UDP and DTLS record overhead.
+    pub mtu: usize,
+    /// Receive buffer: the advertised receiver window (a_rwnd) when nothing is buffered.
+    pub max_receive_buffer: usize,
+    /// Most bytes queued and not yet sent, over all channels; `send` refuses beyond it.
+    pub max_send_buffer: usize,
+    /// Largest message this side accepts (our `a=max-message-size`).
+    pub max_message_size: usize,
+    /// Largest message the peer accepts (its `a=max-message-size`; 65536 when absent, per RFC
+    /// 8841 6).
+    pub remote_max_message_size: usize,
+    /// Initial retransmission timeout.
+    pub rto_initial: Duration,
+    /// Lower bound of the retransmission timeout.
+    pub rto_min: Duration,
+    /// Upper bound of the retransmission timeout.
+    pub rto_max: Duration,
+    /// Delayed SACK timeout (RFC 9260 6.2: at most 500 ms; 200 ms is usual).
+    pub delayed_ack: Duration,
+    /// Heartbeat interval on an idle association; `None` disables heartbeats.
+    pub heartbeat_interval: Option<Duration>,
+    /// Consecutive retransmission timeouts before the peer is declared unreachable; `None`
+    /// retries forever.
+    pub max_retransmissions: Option<u32>,
+    /// INIT and COOKIE ECHO retransmissions before giving up; `None` retries forever.
+    pub max_init_retransmits: Option<u32>,
+    /// Lifetime of a state cookie.
+    pub cookie_lifetime: Duration,
+    /// Number of streams offered in each direction.
+    pub max_streams: u16,
+    /// Initial congestion window, in MTUs.
+    pub initial_cwnd_mtus: usize,
+    /// Offer partial reliability (RFC 3758).
+    pub partial_reliability: bool,
+    /// Offer message interleaving (RFC 8260 I-DATA).
+    pub interleaving: bool,
+    /// Offer, and use when the peer offers too, zero checksum (RFC 9653, method 1: SCTP over
+    /// DTLS).
+    pub zero_checksum: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            role: Role::Client,
+            local_port: 5000,
+            remote_port: 5000,
+            mtu: 1191,
+            max_receive_buffer: 4 * 1024 * 1024,
+            max_send_buffer: 64 * 1024 * 1024,
+            max_message_size: 256 * 1024,
+            remote_max_message_size: 65536,
+            rto_initial: Duration::from_millis(500),
+            rto_min: Duration::from_millis(200),
+            rto_max: Duration::from_secs(60),
+            delayed_ack: Duration::from_millis(200),
+            heartbeat_interval: Some(Duration::from_secs(30)),
+            max_retransmissions: Some(10),
+            max_init_retransmits: Some(8),
+            cookie_lifetime: Duration::from_secs(60),
+            max_streams: 65535,
+            initial_cwnd_mtus: 10,
+            partial_reliability: true,
+            interleaving: true,
+            zero_checksum: true,
+        }
+    }
+}
+
+impl Config {
+    /// The defaults for one DTLS role.
+    pub fn new(role: Role) -> Self {
+        Self {
+            role,
+            ..Self::default()
+        }
+    }
+}

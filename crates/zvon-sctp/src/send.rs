@@ -1,0 +1,357 @@
+//! The send queue: user messages stored once (a `Vec` moved in, behind an `Arc`), one FIFO per
+//! stream, and a round-robin scheduler over the streams that have data. Fragments are ranges
+//! of the stored message, so neither queuing nor retransmitting copies user data.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::chunk::flag;
+
+/// One fragment handed to the retransmission queue: a range of a stored message plus the
+/// header fields of its DATA / I-DATA chunk.
+#[derive(Debug, Clone)]
+pub(crate) struct Fragment {
+    pub(crate) data: Arc<Vec<u8>>,
+    pub(crate) start: u32,
+    pub(crate) len: u32,
+    pub(crate) stream: u16,
+    /// SSN (DATA, 16 bits used) or MID (I-DATA).
+    pub(crate) mid: u32,
+    pub(crate) fsn: u32,
+    pub(crate) ppid: u32,
+    /// BEGIN / END / UNORDERED.
+    pub(crate) flags: u8,
+    pub(crate) expires: Option<Instant>,
+    pub(crate) max_rtx: Option<u16>,
+    /// Unique per message, to abandon all fragments of one message together.
+    pub(crate) msg_seq: u64,
+}
+
+impl Fragment {
+    pub(crate) fn payload(&self) -> &[u8] {
+        // ok: start/len were cut from this very message by `produce`.
+        &self.data[self.start as usize..(self.start + self.len) as usize]
+    }
+    pub(crate) fn unordered(&self) -> bool {
+        self.flags & flag::UNORDERED != 0
+    }
+}
+
+/// How long a message may try.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct MessagePolicy {
+    pub(crate) unordered: bool,
+    pub(crate) expires: Option<Instant>,
+    pub(crate) max_rtx: Option<u16>,
+}
+
+#[derive(Debug)]
+struct OutMessage {
+    data: Arc<Vec<u8>>,
+    ppid: u32,
+    policy: MessagePolicy,
+    offset: usize,
+    /// Assigned with the first fragment.
+    mid: Option<u32>,
+    next_fsn: u32,
+    msg_seq: u64,
+}
+
+#[derive(Debug, Default)]
+struct OutStream {
+    queue: VecDeque<OutMessage>,
+    next_ssn: u32,
+    next_unordered_mid: u32,
+    buffered: usize,
+    low_threshold: usize,
+    /// Closing: no new messages are accepted.
+    closed: bool,
+    in_rr: bool,
+}
+
+/// Per-stream FIFOs and the round-robin scheduler.
+#[derive(Debug, Default)]
+pub(crate) struct SendQueue {
+    streams: BTreeMap<u16, OutStream>,
+    /// Streams with queued data, in turn order. With DATA (no interleaving) the front stream
+    /// keeps its turn until its current message is fully fragmented.
+    rr: VecDeque<u16>,
+    total_buffered: usize,
+    next_msg_seq: u64,
+    /// Streams whose buffered amount fell to or below their low threshold.
+    pub(crate) low_events: Vec<u16>,
+}
+
+impl SendQueue {
+    pub(crate) fn total_buffered(&self) -> usize {
+        self.total_buffered
+    }
+
+    pub(crate) fn buffered(&self, stream: u16) -> usize {
+        self.streams.get(&stream).map_or(0, |s| s.buffered)
+    }
+
+    pub(crate) fn set_low_threshold(&mut self, stream: u16, threshold: usize) {
+        self.streams.entry(stream).or_default().low_threshold = threshold;
+    }
+
+    pub(crate) fn low_threshold(&self, stream: u16) -> usize {
+        self.streams.get(&stream).map_or(0, |s| s.low_threshold)
+    }
+
+    /// Queues a message. The caller checked the size limits.
+    pub(crate) fn push(&mut self, stream: u16, ppid: u32, data: Vec<u8>, policy: MessagePolicy) {
+        let s = self.streams.entry(stream).or_default();
+        let len = data.len();
+        s.queue.push_back(OutMessage {
+            data: Arc::new(data),
+            ppid,
+            policy,
+            offset: 0,
+            mid: None,
+            next_fsn: 0,
+            msg_seq: self.next_msg_seq,
+        });
+        self.next_msg_seq += 1;
+        s.buffered += len;
+        self.total_buffered += len;
+        if !s.in_rr {
+            s.in_rr = true;
+            self.rr.push_back(stream);
+        }
+    }
+
+    /// `true` when nothing waits to be fragmented.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.rr.is_empty()
+    }
+
+    /// `true` when `stream` has no unsent bytes.
+    pub(crate) fn stream_is_empty(&self, stream: u16) -> bool {
+        self.streams.get(&stream).is_none_or(|s| s.queue.is_empty())
+    }
+
+    /// Cuts the next fragment of at most `max_payload` bytes, skipping messages whose lifetime
+    /// ran out before any of it was sent. `interleaving` (I-DATA) lets the turn pass to the
+    /// next stream after every fragment; without it a message is sent whole before the turn
+    /// passes, since DATA fragments need consecutive TSNs.
+    ///
+    /// `fits_whole` is the room left in the packet being filled: a message that fits a fresh
+    /// packet but not the room left returns `None`, so that small messages are not split just
+    /// to fill a packet.
+    pub(crate) fn produce(
+        &mut self,
+        now: Instant,
+        max_payload: usize,
+        room: usize,
+        interleaving: bool,
+    ) -> Option<Fragment> {
+        loop {
+            let &sid = self.rr.front()?;
+            let Some(s) = self.streams.get_mut(&sid) else {
+                self.rr.pop_front();
+                continue;
+            };
+            let Some(m) = s.queue.front_mut() else {
+                s.in_rr = false;
+                self.rr.pop_front();
+                continue;
+            };
+            if m.offset == 0 && m.policy.expires.is_some_and(|e| now >= e) {
+                // Expired before a byte of it left: drop it without spending a TSN.
+                let len = m.data.len();
+                s.queue.pop_front();
+                s.buffered -= len;
+                self.total_buffered -= len;
+                Self::check_low(&mut self.low_events, sid, s, len);
+                continue;
+            }
+            let remaining = m.data.len() - m.offset;
+            let take = if remaining <= room {
+                remaining
+            } else if remaining > max_payload {
+                // A large message fills whatever room the packet has.
+                room
+            } else {
+                return None;
+            };
+            if take == 0 {
+                return None;
+            }
+            let begin = m.offset == 0;
+            let end = take == remaining;
+            let mid = match m.mid {
+                Some(mid) => mid,
+                None => {
+                    let mid = if m.policy.unordered {
+                        let v = s.next_unordered_mid;
+                        s.next_unordered_mid = v.wrapping_add(1);
+                        v
+                    } else {
+                        let v = s.next_ssn;
+                        s.next_ssn = v.wrapping_add(1);
+                        v
+                    };
+                    m.mid = Some(mid);
+                    mid
+                }
+            };
+            let mut flags = 0;
+            if begin {
+                flags |= flag::BEGIN;
+            }
+            if end {
+                flags |= flag::END;
+            }
+            if m.policy.unordered {
+                flags |= flag::UNORDERED;
+            }
+            let frag = Fragment {
+                data: m.data.clone(),
+                start: m.offset as u32,
+                len: take as u32,
+                stream: sid,
+                mid,
+                fsn: m.next_fsn,
+                ppid: m.ppid,
+                flags,
+                expires: m.policy.expires,
+                max_rtx: m.policy.max_rtx,
+                msg_seq: m.msg_seq,
+            };
+            m.offset += take;
+            m.next_fsn = m.next_fsn.wrapping_add(1);
+            s.buffered -= take;
+            self.total_buffered -= take;
+            if end {
+                s.queue.pop_front();
+            }
+            Self::check_low(&mut self.low_events, sid, s, take);
+            if s.queue.is_empty() {
+                s.in_rr = false;
+                self.rr.pop_front();
+            } else if end || interleaving {
+                // ok: front exists, we just read it
+                self.rr.rotate_left(1);
+            }
+            return Some(frag);
+        }
+    }
+
+    fn check_low(events: &mut Vec<u16>, sid: u16, s: &OutStream, taken: usize) {
+        let before = s.buffered + taken;
+        if before > s.low_threshold && s.buffered <= s.low_threshold {
+            events.push(sid);
+        }
+    }
+
+    /// Drops the unsent rest of an abandoned message (PR-SCTP).
+    pub(crate) fn abandon_message(&mut self, stream: u16, msg_seq: u64) {
+        if let Some(s) = self.streams.get_mut(&stream)
+            && let Some(pos) = s.queue.iter().position(|m| m.msg_seq == msg_seq)
+        {
+            let m = &s.queue[pos];
+            let left = m.data.len() - m.offset;
+            s.queue.remove(pos);
+            s.buffered -= left;
+            self.total_buffered -= left;
+            Self::check_low(&mut self.low_events, stream, s, left);
+        }
+    }
+
+    /// Marks a stream closed for new messages (channel closing).
+    pub(crate) fn close_stream(&mut self, stream: u16) {
+        self.streams.entry(stream).or_default().closed = true;
+    }
+
+    pub(crate) fn is_closed(&self, stream: u16) -> bool {
+        self.streams.get(&stream).is_some_and(|s| s.closed)
+    }
+
+    /// After an outgoing stream reset: sequence numbers restart at 0.
+    pub(crate) fn reset_stream(&mut self, stream: u16) {
+        if let Some(s) = self.streams.get_mut(&stream) {
+            s.next_ssn = 0;
+            s.next_unordered_mid = 0;
+        }
+    }
+
+    /// Forgets a stream entirely (channel closed, id free for reuse).
+    pub(crate) fn remove_stream(&mut self, stream: u16) {
+        if let Some(s) = self.streams.remove(&stream) {
+            let left: usize = s.queue.iter().map(|m| m.data.len() - m.offset).sum();
+            self.total_buffered -= left;
+            self.rr.retain(|&x| x != stream);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn now() -> Instant {
+        // ok: tests are allowed a clock; the queue only compares instants.
+        #[allow(clippy::disallowed_methods)]
+        Instant::now()
+    }
+
+    #[test]
+    fn fragments_cover_message_once() {
+        let mut q = SendQueue::default();
+        let msg: Vec<u8> = (0..5000u32).map(|i| i as u8).collect();
+        q.push(1, 53, msg.clone(), MessagePolicy::default());
+        let t = now();
+        let mut out = Vec::new();
+        let mut flags = Vec::new();
+        while let Some(f) = q.produce(t, 1000, 1000, false) {
+            out.extend_from_slice(f.payload());
+            flags.push(f.flags);
+        }
+        assert_eq!(out, msg);
+        assert_eq!(flags.first(), Some(&flag::BEGIN));
+        assert_eq!(flags.last(), Some(&flag::END));
+        assert_eq!(q.total_buffered(), 0);
+    }
+
+    #[test]
+    fn round_robin_by_message_and_by_fragment() {
+        for interleaving in [false, true] {
+            let mut q = SendQueue::default();
+            q.push(1, 53, vec![1; 3000], MessagePolicy::default());
+            q.push(1, 53, vec![1; 10], MessagePolicy::default());
+            q.push(2, 51, vec![2; 10], MessagePolicy::default());
+            let t = now();
+            let order: Vec<u16> =
+                std::iter::from_fn(|| q.produce(t, 1000, 1000, interleaving).map(|f| f.stream))
+                    .collect();
+            if interleaving {
+                assert_eq!(order, [1, 2, 1, 1, 1]);
+            } else {
+                assert_eq!(order, [1, 1, 1, 2, 1]);
+            }
+        }
+    }
+
+    #[test]
+    fn small_message_not_split_to_fill() {
+        let mut q = SendQueue::default();
+        q.push(1, 53, vec![0; 500], MessagePolicy::default());
+        let t = now();
+        assert!(q.produce(t, 1000, 300, false).is_none());
+        assert_eq!(q.produce(t, 1000, 1000, false).unwrap().len, 500);
+    }
+
+    #[test]
+    fn low_threshold_event() {
+        let mut q = SendQueue::default();
+        q.set_low_threshold(3, 1000);
+        q.push(3, 53, vec![0; 2500], MessagePolicy::default());
+        let t = now();
+        q.produce(t, 1000, 1000, false);
+        assert!(q.low_events.is_empty());
+        q.produce(t, 1000, 1000, false);
+        assert_eq!(q.low_events, [3]);
+    }
+}

@@ -1,0 +1,79 @@
+//! Bulk transfers through the simulator, every byte checked. `ZVON_SCTP_BULK_MIB` sets the
+//! size (default 64 MiB in debug test runs; scripts/test runs 1024 MiB in release).
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use zvon_netsim::LinkConfig;
+
+fn size() -> u64 {
+    let mib: u64 = std::env::var("ZVON_SCTP_BULK_MIB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(64);
+    mib << 20
+}
+
+fn run(name: &str, seed: u64, link: LinkConfig) {
+    let total = size();
+    let r = bulk(seed, link, total, 64 * 1024, 1 << 20);
+    println!(
+        "{name}: {} MiB in {:.2?} virtual ({:.0} Mbit/s), {:.2?} wall, {} packets, {} retransmissions",
+        total >> 20,
+        r.virtual_time,
+        r.mbps(total),
+        r.wall,
+        r.packets,
+        r.retransmissions
+    );
+}
+
+fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
+
+#[test]
+fn lossless() {
+    run("lossless", 1, LinkConfig::ideal().with_latency(ms(1)));
+}
+
+#[test]
+fn loss_1pct() {
+    run(
+        "1% loss",
+        2,
+        LinkConfig::ideal().with_latency(ms(1)).with_loss(0.01),
+    );
+}
+
+#[test]
+fn loss_5pct() {
+    run(
+        "5% loss",
+        3,
+        LinkConfig::ideal().with_latency(ms(1)).with_loss(0.05),
+    );
+}
+
+#[test]
+fn reordering() {
+    run(
+        "reorder 2%",
+        4,
+        LinkConfig::ideal()
+            .with_latency(ms(1))
+            .with_reorder(0.02, ms(3)),
+    );
+}
+
+#[test]
+fn bandwidth_cap() {
+    run(
+        "100 Mbit/s cap",
+        5,
+        LinkConfig::ideal()
+            .with_latency(ms(5))
+            .with_rate(100_000_000, 256 * 1024),
+    );
+}

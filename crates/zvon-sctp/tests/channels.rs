@@ -1,0 +1,307 @@
+//! Handshake, data channels and their messages, in the simulator.
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use zvon_netsim::{Limits, LinkConfig};
+use zvon_sctp::{ChannelId, ChannelOptions, ChannelState, Event, MessageKind, Reliability};
+
+fn connected_pair(
+    seed: u64,
+    link: LinkConfig,
+) -> (
+    zvon_netsim::Sim<Peer>,
+    zvon_netsim::HostId,
+    zvon_netsim::HostId,
+) {
+    let (mut sim, a, b) = pair(seed, link, |_| {});
+    sim.run_until(Limits::time(secs(30)), |s| {
+        s.node(a).connected() && s.node(b).connected()
+    })
+    .unwrap();
+    (sim, a, b)
+}
+
+#[test]
+fn simultaneous_init_establishes_once() {
+    let (sim, a, b) = connected_pair(
+        1,
+        LinkConfig::ideal().with_latency(Duration::from_millis(10)),
+    );
+    for h in [a, b] {
+        let p = sim.node(h);
+        assert!(p.assoc.is_established());
+        let n = p
+            .events
+            .iter()
+            .filter(|(_, e)| matches!(e, Event::Connected))
+            .count();
+        assert_eq!(n, 1);
+    }
+    assert!(sim.node(a).assoc.zero_checksum() && sim.node(a).assoc.interleaving());
+}
+
+#[test]
+fn one_sided_connect() {
+    let (mut sim, a, b) = pair(
+        2,
+        LinkConfig::ideal().with_latency(Duration::from_millis(5)),
+        |_| {},
+    );
+    // Replace B with a fresh association that does not connect.
+    let now = sim.now();
+    let fresh = zvon_sctp::Association::new(
+        zvon_sctp::Config::new(zvon_sctp::Role::Server),
+        zvon_base::Rng::from_seed_u64(99),
+        now,
+    );
+    sim.node_mut(b).assoc = fresh;
+    sim.run_until(Limits::time(secs(10)), |s| {
+        s.node(a).connected() && s.node(b).connected()
+    })
+    .unwrap();
+}
+
+#[test]
+fn in_band_channel_text_binary_empty() {
+    let (mut sim, a, b) = connected_pair(
+        3,
+        LinkConfig::ideal().with_latency(Duration::from_millis(10)),
+    );
+    let mut opts = ChannelOptions::new("chat");
+    opts.protocol = "proto".into();
+    let id = sim.node_mut(a).assoc.open_channel(opts).unwrap();
+    assert_eq!(id.0 % 2, 0, "DTLS client uses even ids");
+    sim.run_until(Limits::time(secs(5)), |s| !s.node(b).incoming.is_empty())
+        .unwrap();
+    assert!(sim.node(b).has_event(|e| matches!(e, Event::IncomingChannel { id: i, label, protocol, ordered: true, reliability: Reliability::Reliable } if *i == id && label == "chat" && protocol == "proto")));
+    assert_eq!(sim.node(b).assoc.channel_state(id), ChannelState::Open);
+    let pa = sim.node_mut(a);
+    pa.assoc
+        .send(id, b"hello".to_vec(), MessageKind::Text)
+        .unwrap();
+    pa.assoc
+        .send(id, vec![1, 2, 3], MessageKind::Binary)
+        .unwrap();
+    pa.assoc.send(id, Vec::new(), MessageKind::Text).unwrap();
+    pa.assoc.send(id, Vec::new(), MessageKind::Binary).unwrap();
+    sim.run_until(Limits::time(secs(5)), |s| s.node(b).messages(id).len() == 4)
+        .unwrap();
+    let kinds: Vec<(Vec<u8>, MessageKind)> = sim
+        .node(b)
+        .events
+        .iter()
+        .filter_map(|(_, e)| match e {
+            Event::Message { data, kind, .. } => Some((data.clone(), *kind)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            (b"hello".to_vec(), MessageKind::Text),
+            (vec![1, 2, 3], MessageKind::Binary),
+            (vec![], MessageKind::Text),
+            (vec![], MessageKind::Binary),
+        ]
+    );
+    // And back, on the same channel.
+    sim.node_mut(b)
+        .assoc
+        .send(id, b"pong".to_vec(), MessageKind::Text)
+        .unwrap();
+    sim.run_until(Limits::time(secs(5)), |s| s.node(a).messages(id).len() == 1)
+        .unwrap();
+}
+
+#[test]
+fn server_uses_odd_ids_and_negotiated_channels() {
+    let (mut sim, a, b) = connected_pair(
+        4,
+        LinkConfig::ideal().with_latency(Duration::from_millis(10)),
+    );
+    let id = sim
+        .node_mut(b)
+        .assoc
+        .open_channel(ChannelOptions::new("x"))
+        .unwrap();
+    assert_eq!(id.0 % 2, 1);
+    let mut n = ChannelOptions::new("neg");
+    n.negotiated = Some(42);
+    let na = sim.node_mut(a).assoc.open_channel(n.clone()).unwrap();
+    let nb = sim.node_mut(b).assoc.open_channel(n.clone()).unwrap();
+    assert_eq!((na, nb), (ChannelId(42), ChannelId(42)));
+    assert!(sim.node_mut(a).assoc.open_channel(n).is_err(), "id in use");
+    sim.node_mut(a)
+        .assoc
+        .send(na, b"negotiated".to_vec(), MessageKind::Text)
+        .unwrap();
+    sim.run_until(Limits::time(secs(5)), |s| s.node(b).messages(nb).len() == 1)
+        .unwrap();
+    assert!(
+        sim.node(b).incoming.is_empty(),
+        "no DCEP for a negotiated channel"
+    );
+}
+
+#[test]
+fn message_size_limits() {
+    let (mut sim, a, b) = connected_pair(
+        5,
+        LinkConfig::ideal().with_latency(Duration::from_millis(10)),
+    );
+    let id = sim
+        .node_mut(a)
+        .assoc
+        .open_channel(ChannelOptions::new("big"))
+        .unwrap();
+    let too_big = vec![7u8; 65537];
+    assert!(matches!(
+        sim.node_mut(a).assoc.send(id, too_big, MessageKind::Binary),
+        Err(zvon_sctp::Error::MessageTooLarge {
+            size: 65537,
+            max: 65536
+        })
+    ));
+    let max = vec![9u8; 65536];
+    sim.node_mut(a)
+        .assoc
+        .send(id, max.clone(), MessageKind::Binary)
+        .unwrap();
+    sim.run_until(Limits::time(secs(5)), |s| s.node(b).messages(id).len() == 1)
+        .unwrap();
+    assert_eq!(sim.node(b).messages(id)[0], max);
+}
+
+#[test]
+fn channel_opened_before_connect_opens_on_establishment() {
+    let (mut sim, a, b) = pair(
+        6,
+        LinkConfig::ideal().with_latency(Duration::from_millis(10)),
+        |_| {},
+    );
+    let id = sim
+        .node_mut(a)
+        .assoc
+        .open_channel(ChannelOptions::new("early"))
+        .unwrap();
+    assert_eq!(
+        sim.node(a).assoc.channel_state(id),
+        ChannelState::Connecting
+    );
+    assert!(
+        sim.node_mut(a)
+            .assoc
+            .send(id, b"x".to_vec(), MessageKind::Text)
+            .is_err()
+    );
+    sim.run_until(Limits::time(secs(5)), |s| {
+        s.node(a)
+            .has_event(|e| matches!(e, Event::ChannelOpen { .. }))
+    })
+    .unwrap();
+    sim.node_mut(a)
+        .assoc
+        .send(id, b"x".to_vec(), MessageKind::Text)
+        .unwrap();
+    sim.run_until(Limits::time(secs(5)), |s| s.node(b).messages(id).len() == 1)
+        .unwrap();
+}
+
+#[test]
+fn close_channel_both_sides_see_closed_and_id_reused() {
+    let (mut sim, a, b) = connected_pair(
+        7,
+        LinkConfig::ideal().with_latency(Duration::from_millis(10)),
+    );
+    let id = sim
+        .node_mut(a)
+        .assoc
+        .open_channel(ChannelOptions::new("c"))
+        .unwrap();
+    sim.run_until(Limits::time(secs(5)), |s| !s.node(b).incoming.is_empty())
+        .unwrap();
+    for i in 0..10u8 {
+        sim.node_mut(a)
+            .assoc
+            .send(id, vec![i; 3000], MessageKind::Binary)
+            .unwrap();
+    }
+    sim.node_mut(a).assoc.close_channel(id).unwrap();
+    assert_eq!(sim.node(a).assoc.channel_state(id), ChannelState::Closing);
+    let closed =
+        |p: &Peer| p.has_event(|e| matches!(e, Event::ChannelClosed { id: i } if *i == id));
+    sim.run_until(Limits::time(secs(10)), |s| {
+        closed(s.node(a)) && closed(s.node(b))
+    })
+    .unwrap();
+    // Everything queued before close arrived first.
+    assert_eq!(sim.node(b).messages(id).len(), 10);
+    assert!(
+        sim.node(b)
+            .has_event(|e| matches!(e, Event::ChannelClosing { .. }))
+    );
+    // The id is free again, and its sequence numbers restarted on both sides.
+    let again = sim
+        .node_mut(a)
+        .assoc
+        .open_channel(ChannelOptions::new("again"))
+        .unwrap();
+    assert_eq!(again, id);
+    sim.run_until(Limits::time(secs(5)), |s| s.node(b).incoming.len() == 2)
+        .unwrap();
+    sim.node_mut(a)
+        .assoc
+        .send(again, b"fresh".to_vec(), MessageKind::Text)
+        .unwrap();
+    sim.run_until(Limits::time(secs(5)), |s| {
+        s.node(b).messages(id).len() == 11
+    })
+    .unwrap();
+}
+
+#[test]
+fn graceful_shutdown() {
+    let (mut sim, a, b) = connected_pair(
+        8,
+        LinkConfig::ideal().with_latency(Duration::from_millis(10)),
+    );
+    let id = sim
+        .node_mut(a)
+        .assoc
+        .open_channel(ChannelOptions::new("c"))
+        .unwrap();
+    sim.run_until(Limits::time(secs(5)), |s| !s.node(b).incoming.is_empty())
+        .unwrap();
+    sim.node_mut(a)
+        .assoc
+        .send(id, vec![1; 50_000], MessageKind::Binary)
+        .unwrap();
+    let now = sim.now();
+    sim.node_mut(a).assoc.close(now);
+    let closed = |p: &Peer| p.has_event(|e| matches!(e, Event::Closed));
+    sim.run_until(Limits::time(secs(10)), |s| {
+        closed(s.node(a)) && closed(s.node(b))
+    })
+    .unwrap();
+    assert_eq!(sim.node(b).messages(id).len(), 1);
+}
+
+#[test]
+fn abort_reaches_peer_with_cause() {
+    let (mut sim, a, b) = connected_pair(
+        9,
+        LinkConfig::ideal().with_latency(Duration::from_millis(10)),
+    );
+    sim.node_mut(a).assoc.abort("going away");
+    sim.run_until(Limits::time(secs(5)), |s| {
+        s.node(b).has_event(|e| matches!(e, Event::Aborted { .. }))
+    })
+    .unwrap();
+    let reason = sim.node(b).events.iter().find_map(|(_, e)| match e {
+        Event::Aborted { reason } => Some(reason.to_string()),
+        _ => None,
+    });
+    assert!(reason.unwrap().contains("going away"));
+}
