@@ -10,7 +10,8 @@ use crate::integrity::{IntegrityAlgorithm, IntegrityKey, compute_fingerprint, co
 /// Attributes go in the order added, each padded with zeros to 4 bytes. A `finish*` method
 /// writes the length field; until one is called the message is incomplete. The integrity
 /// methods consume the encoder, so no attribute can be added after MESSAGE-INTEGRITY by
-/// mistake (a receiver would ignore it).
+/// mistake (a receiver would ignore it). STUN lives in one datagram: a message whose
+/// attributes pass 65 535 bytes cannot be framed, and its length field would wrap.
 ///
 /// ```
 /// use zvon_base::Rng;
