@@ -28,9 +28,15 @@ impl Default for Config {
 }
 
 impl Config {
-    /// The default config with another replay window (in packets).
+    /// This config with another replay window (in packets).
     pub fn with_replay_window(mut self, packets: usize) -> Self {
         self.replay_window = packets;
+        self
+    }
+
+    /// This config with another bound on SSRCs per context.
+    pub fn with_max_streams(mut self, streams: usize) -> Self {
+        self.max_streams = streams;
         self
     }
 }
@@ -281,6 +287,7 @@ impl Context {
         }
     }
 
+    #[cfg(test)]
     fn new_stream(&self, ssrc: u32) -> Stream {
         Stream {
             ssrc,
@@ -316,11 +323,22 @@ impl Context {
         Ok((slot, index))
     }
 
-    fn record(streams: &mut Vec<Stream>, slot: Result<usize, usize>, fresh: Stream, index: u64) {
+    /// Records an accepted index; a new SSRC's state is allocated here, once.
+    fn record(
+        streams: &mut Vec<Stream>,
+        window: usize,
+        ssrc: u32,
+        slot: Result<usize, usize>,
+        index: u64,
+    ) {
         match slot {
             Ok(i) => streams[i].window.accept(index),
             Err(pos) => {
-                let mut s = fresh;
+                let mut s = Stream {
+                    ssrc,
+                    initial_roc: 0,
+                    window: ReplayWindow::new(window),
+                };
                 s.window.accept(index);
                 streams.insert(pos, s);
             }
@@ -360,8 +378,7 @@ impl Context {
                 rest[..tag_len].copy_from_slice(tag.as_ref());
             }
         }
-        let fresh = self.new_stream(hdr.ssrc);
-        Self::record(&mut self.rtp_streams, slot, fresh, index);
+        Self::record(&mut self.rtp_streams, self.window, hdr.ssrc, slot, index);
         Ok(needed)
     }
 
@@ -415,8 +432,7 @@ impl Context {
                 t.open(t.rtp_nonce(hdr.ssrc, index), header, sealed)?;
             }
         }
-        let fresh = self.new_stream(hdr.ssrc);
-        Self::record(&mut self.rtp_streams, slot, fresh, index);
+        Self::record(&mut self.rtp_streams, self.window, hdr.ssrc, slot, index);
         Ok(n)
     }
 
@@ -469,8 +485,7 @@ impl Context {
                 buf[len + tag_len..needed].copy_from_slice(&trailer);
             }
         }
-        let fresh = self.new_stream(ssrc);
-        Self::record(&mut self.rtcp_streams, slot, fresh, index);
+        Self::record(&mut self.rtcp_streams, self.window, ssrc, slot, index);
         Ok(needed)
     }
 
@@ -545,8 +560,7 @@ impl Context {
                 }
             }
         }
-        let fresh = self.new_stream(ssrc);
-        Self::record(&mut self.rtcp_streams, slot, fresh, index);
+        Self::record(&mut self.rtcp_streams, self.window, ssrc, slot, index);
         Ok(n)
     }
 }
