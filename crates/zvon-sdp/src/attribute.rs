@@ -670,6 +670,40 @@ impl Fingerprint {
     }
 }
 
+impl Fingerprint {
+    /// A fingerprint of `bytes` computed with `hash`.
+    pub fn new(hash: HashFunction, bytes: impl Into<Vec<u8>>) -> Self {
+        Self {
+            hash,
+            bytes: bytes.into(),
+        }
+    }
+}
+
+impl FromStr for Fingerprint {
+    type Err = ParseError;
+
+    /// Parses the attribute value, `sha-256 AB:CD:...`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse_value(s.trim_matches([' ', '\t', '\r', '\n']))
+            .map_err(|kind| ParseError::new(1, kind))
+    }
+}
+
+impl fmt::Display for Fingerprint {
+    /// The attribute value, `sha-256 AB:CD:...` (upper-case hex, as RFC 8122 writes it).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ", self.hash.as_str())?;
+        for (i, b) in self.bytes.iter().enumerate() {
+            if i > 0 {
+                f.write_str(":")?;
+            }
+            write!(f, "{b:02X}")?;
+        }
+        Ok(())
+    }
+}
+
 impl HashFunction {
     fn parse(s: &str) -> Self {
         const KNOWN: [(&str, HashFunction); 7] = [
@@ -1058,16 +1092,7 @@ impl fmt::Display for Attribute {
                 f.write_str(":")?;
                 c.write_value(f)
             }
-            Self::Fingerprint(fp) => {
-                write!(f, ":{} ", fp.hash.as_str())?;
-                for (i, b) in fp.bytes.iter().enumerate() {
-                    if i > 0 {
-                        f.write_str(":")?;
-                    }
-                    write!(f, "{b:02X}")?;
-                }
-                Ok(())
-            }
+            Self::Fingerprint(fp) => write!(f, ":{fp}"),
             Self::Setup(s) => write!(f, ":{}", s.as_str()),
             Self::Rtpmap(r) => {
                 write!(f, ":{} {}/{}", r.pt, r.encoding, r.clock_rate)?;

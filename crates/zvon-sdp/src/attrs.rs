@@ -269,14 +269,12 @@ impl Attributes {
 
     /// The SSRCs in `a=ssrc` lines, each once, in order of first appearance.
     pub fn ssrc_ids(&self) -> Vec<u32> {
-        let mut out: Vec<u32> = Vec::new();
-        for s in self.ssrcs() {
-            // A section has a handful of SSRCs; a linear check beats a set here.
-            if !out.contains(&s.ssrc) {
-                out.push(s.ssrc);
-            }
-        }
-        out
+        // A set, not `Vec::contains`: a hostile section may carry thousands of SSRCs.
+        let mut seen = std::collections::BTreeSet::new();
+        self.ssrcs()
+            .map(|s| s.ssrc)
+            .filter(|ssrc| seen.insert(*ssrc))
+            .collect()
     }
 
     /// The value of `a=ssrc:<ssrc> <attribute>:<value>` (e.g. the `cname` of an SSRC).

@@ -60,7 +60,10 @@ pub use attribute::{
 pub use attrs::Attributes;
 pub use candidate::{Candidate, CandidateAddress, CandidateType, TcpType, Transport};
 pub use error::{ErrorKind, ParseError};
-pub use media::{Codec, FORMAT_DATACHANNEL, MediaDescription, MediaKind, PROTO_RTP, PROTO_SCTP};
+pub use media::{
+    Codec, FORMAT_DATACHANNEL, MAX_FEEDBACK_PER_CODEC, MediaDescription, MediaKind, PROTO_RTP,
+    PROTO_SCTP,
+};
 pub use session::{
     Bandwidth, BandwidthType, Connection, Origin, ParseLimits, SessionDescription, Timing,
 };

@@ -10,6 +10,8 @@ use crate::session::{Bandwidth, Connection};
 pub const PROTO_RTP: &str = "UDP/TLS/RTP/SAVPF";
 /// `UDP/DTLS/SCTP`: data channels (RFC 8841).
 pub const PROTO_SCTP: &str = "UDP/DTLS/SCTP";
+/// Most `a=rtcp-fb` entries [`MediaDescription::codecs`] attaches to one codec.
+pub const MAX_FEEDBACK_PER_CODEC: usize = 32;
 /// `webrtc-datachannel`: the format of a data-channel section.
 pub const FORMAT_DATACHANNEL: &str = "webrtc-datachannel";
 
@@ -241,37 +243,62 @@ impl MediaDescription {
 
     /// The codec of payload type `pt`, if the section offers it.
     pub fn codec(&self, pt: u8) -> Option<Codec> {
-        if !self.payload_types().any(|p| p == pt) {
-            return None;
+        self.codecs().into_iter().find(|c| c.pt == pt)
+    }
+
+    /// The codecs in `m=` line order (preference order), each payload type once. A dynamic
+    /// payload type without `a=rtpmap` is skipped. Each codec's feedback list is deduplicated
+    /// and capped at [`MAX_FEEDBACK_PER_CODEC`] (real codecs have about five), so that
+    /// thousands of hostile `a=rtcp-fb:*` lines cannot multiply into millions of copies.
+    pub fn codecs(&self) -> Vec<Codec> {
+        // One pass over the attributes into tables indexed by payload type, so that the cost
+        // stays linear however many formats and attributes a hostile section has.
+        let mut rtpmap: [Option<&Rtpmap>; 128] = [None; 128];
+        let mut fmtp: [Option<&Fmtp>; 128] = [None; 128];
+        let mut feedback: Vec<&RtcpFb> = Vec::new();
+        for a in &self.attributes {
+            match a {
+                // `& 0x7f`: the parser only admits 0..=127; the mask keeps a hand-built value
+                // from indexing out of the table.
+                Attribute::Rtpmap(r) => _ = rtpmap[usize::from(r.pt & 0x7f)].get_or_insert(r),
+                Attribute::Fmtp(f) => _ = fmtp[usize::from(f.pt & 0x7f)].get_or_insert(f),
+                Attribute::RtcpFb(fb) => feedback.push(fb),
+                _ => {}
+            }
         }
-        let (encoding, clock_rate, channels) = match self.attributes.rtpmap(pt) {
-            Some(Rtpmap {
+        let mut seen = [false; 128];
+        let mut out = Vec::new();
+        for pt in self.payload_types() {
+            let i = usize::from(pt & 0x7f);
+            if std::mem::replace(&mut seen[i], true) {
+                continue;
+            }
+            let (encoding, clock_rate, channels) = match rtpmap[i] {
+                Some(r) => (r.encoding.clone(), r.clock_rate, r.channels),
+                None => match static_payload(pt) {
+                    Some((e, c, ch)) => (e.to_owned(), c, ch),
+                    None => continue,
+                },
+            };
+            let mut fbs: Vec<RtcpFb> = Vec::new();
+            for fb in feedback.iter().filter(|fb| fb.pt.is_none_or(|p| p == pt)) {
+                if fbs.len() == MAX_FEEDBACK_PER_CODEC {
+                    break;
+                }
+                if !fbs.iter().any(|x| x.kind == fb.kind && x.param == fb.param) {
+                    fbs.push((*fb).clone());
+                }
+            }
+            out.push(Codec {
+                pt,
                 encoding,
                 clock_rate,
                 channels,
-                ..
-            }) => (encoding.clone(), *clock_rate, *channels),
-            None => {
-                let (e, c, ch) = static_payload(pt)?;
-                (e.to_owned(), c, ch)
-            }
-        };
-        Some(Codec {
-            pt,
-            encoding,
-            clock_rate,
-            channels,
-            fmtp: self.attributes.fmtp(pt).map(|f| f.params.clone()),
-            feedback: self.attributes.rtcp_fbs_for(pt).cloned().collect(),
-        })
-    }
-
-    /// The codecs in `m=` line order (preference order). A dynamic payload type without
-    /// `a=rtpmap` is skipped.
-    pub fn codecs(&self) -> Vec<Codec> {
-        self.payload_types()
-            .filter_map(|pt| self.codec(pt))
-            .collect()
+                fmtp: fmtp[i].map(|f| f.params.clone()),
+                feedback: fbs,
+            });
+        }
+        out
     }
 
     /// Appends a codec: its payload type to the `m=` line, then `a=rtpmap`, its `a=rtcp-fb`
