@@ -349,7 +349,8 @@ impl Context {
     /// packet length (`len + profile.rtp_overhead()`); `buf` must be at least that long.
     pub fn protect_rtp_in_place(&mut self, buf: &mut [u8], len: usize) -> Result<usize, Error> {
         let tag_len = self.profile.rtp_tag_len();
-        let needed = len + tag_len;
+        // Saturating: `len` comes from the caller and may be anything.
+        let needed = len.saturating_add(tag_len);
         if needed > buf.len() {
             return Err(Error::BufferTooSmall {
                 needed,
@@ -441,7 +442,7 @@ impl Context {
     /// length (`len + profile.rtcp_overhead()`); `buf` must be at least that long.
     pub fn protect_rtcp_in_place(&mut self, buf: &mut [u8], len: usize) -> Result<usize, Error> {
         let tag_len = self.profile.rtcp_tag_len();
-        let needed = len + 4 + tag_len;
+        let needed = len.saturating_add(4 + tag_len);
         if needed > buf.len() {
             return Err(Error::BufferTooSmall {
                 needed,

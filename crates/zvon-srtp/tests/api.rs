@@ -140,6 +140,14 @@ fn short_and_malformed_packets_are_typed_errors() {
             }
         );
         assert_eq!(e.fault(), zvon_base::Fault::ApiMisuse);
+        assert!(matches!(
+            tx.protect_rtp_in_place(&mut buf, usize::MAX),
+            Err(Error::BufferTooSmall { .. })
+        ));
+        assert!(matches!(
+            tx.protect_rtcp_in_place(&mut buf, usize::MAX - 3),
+            Err(Error::BufferTooSmall { .. })
+        ));
         // Protecting the same index twice would repeat the keystream.
         let mut again = rtp(1, 1, b"x");
         assert_eq!(
