@@ -421,6 +421,12 @@ impl IceAgent {
         }
     }
 
+    /// Replaces the local credentials before anything was sent (a server that must keep
+    /// ufrags unique on a shared port picks them itself).
+    pub fn set_local_credentials(&mut self, creds: Credentials) {
+        self.local_creds = creds;
+    }
+
     // ----- getters -----------------------------------------------------------------------
 
     /// Our credentials (for `a=ice-ufrag` / `a=ice-pwd`).
@@ -525,6 +531,24 @@ impl IceAgent {
                 done: false,
             });
         }
+    }
+
+    /// Adds one TURN allocation from the host candidate whose base is `cfg.local` (for a
+    /// caller that connects TCP/TLS to the server itself and knows which bases have a
+    /// connection). Returns `false` when no such host candidate exists.
+    pub fn add_turn_allocation(&mut self, cfg: TurnConfig) -> bool {
+        let Some(host) = self.locals.iter().position(|l| {
+            l.via == Via::Socket && l.cand.kind == CandidateKind::Host && l.cand.base == cfg.local
+        }) else {
+            return false;
+        };
+        let client = TurnClient::new(cfg, self.rng.fork());
+        self.turns.push(TurnSlot {
+            client,
+            host,
+            done: false,
+        });
+        true
     }
 
     /// Starts gathering server-reflexive and relayed candidates. With no servers, gathering

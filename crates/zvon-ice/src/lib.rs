@@ -9,6 +9,8 @@
 //!   interface and pairs its relayed candidate like any other.
 //! - [`candidate`]: candidates, priorities, foundations (RFC 8445 section 5.1).
 //! - [`transaction`]: STUN request retransmission timing (RFC 8489 section 6.2.1).
+//! - [`mux::SharedPortMux`]: many ICE-lite agents on one UDP port.
+//! - [`mdns`]: `.local` candidate names (DNS codec, resolver, responder).
 //!
 //! The drive loop is zvon's usual one: feed datagrams to
 //! [`IceAgent::handle_datagram`], drain [`IceAgent::poll_transmit`] and
@@ -19,6 +21,7 @@
 mod agent;
 pub mod candidate;
 pub mod mdns;
+pub mod mux;
 pub mod transaction;
 pub mod turn;
 mod wire;

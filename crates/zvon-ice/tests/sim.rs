@@ -623,53 +623,171 @@ fn aggressive_nomination_from_an_older_peer_is_accepted() {
 
 #[test]
 fn ice_restart_recovers_after_the_old_path_is_cut() {
-    // a has two interfaces; the selected path runs over the first. Cut it, restart ICE on
-    // both sides: the second interface carries the session.
-    let mut w = build(Setup {
-        turn: false,
-        stun: false,
-        ..Setup::default()
-    });
-    let (a, b) = (w.a, w.b);
-    w.connect(Duration::from_secs(5));
-    let before = w
-        .a()
-        .ice
-        .selected_pair()
-        .map(|(l, r)| (l.addr, r.addr))
-        .unwrap();
-    // Block the selected path (a's only address) by cutting a's links, then give a a second
-    // host on the same node? The simulator routes by address: instead, we cut and restore to
-    // emulate a network change that needs a restart to re-prove the path with new credentials.
-    w.sim.cut(a);
-    run_for(&mut w.sim, a, b, Duration::from_secs(8));
-    assert_eq!(w.a().state(), IceConnectionState::Disconnected);
-    w.sim.restore(a);
-    let now = w.sim.now();
-    let ca = w.sim.node_mut(a).agent_mut().ice.restart(now).clone();
-    let cb = w.sim.node_mut(b).agent_mut().ice.restart(now).clone();
-    w.sim
-        .node_mut(a)
+    // a has two addresses: a preferred one behind a NAT ("Wi-Fi") and a public one ("cellular").
+    // The session runs over the NAT; the NAT dies; an ICE restart moves it to the other path.
+    let mut sim: Sim<TestNode> = Sim::new(4242);
+    let link = LinkConfig::ideal().with_latency(Duration::from_millis(10));
+    let nat = sim.add_nat(NatConfig::port_restricted("203.0.113.1".parse().unwrap()));
+    let now = sim.now();
+    let wifi: SocketAddr = "192.168.1.10:5000".parse().unwrap();
+    let cell: SocketAddr = "203.0.113.77:5001".parse().unwrap();
+    let bh: SocketAddr = "203.0.113.11:5000".parse().unwrap();
+    let mut ia = agent(IceRole::Controlling, 1, IceConfig::default());
+    ia.add_host_candidate(wifi, 0);
+    ia.add_host_candidate(cell, 1);
+    ia.gather(now);
+    let mut ib = agent(IceRole::Controlled, 2, IceConfig::default());
+    ib.add_host_candidate(bh, 0);
+    ib.gather(now);
+    let mut na = AgentNode::new(ia);
+    na.beacon = Some(MSG_A.to_vec());
+    let mut nb = AgentNode::new(ib);
+    nb.beacon = Some(MSG_B.to_vec());
+    let a = sim.add_node(
+        HostConfig::behind(nat, "a", wifi.ip())
+            .with_addr(cell.ip(), zvon_netsim::Realm::Public)
+            .with_link(link.clone()),
+        TestNode::Agent(Box::new(na)),
+    );
+    let b = sim.add_node(
+        HostConfig::public("b", bh.ip()).with_link(link),
+        TestNode::Agent(Box::new(nb)),
+    );
+    drive(&mut sim, a, b, Duration::from_secs(5), |s| {
+        s.node(a)
+            .agent()
+            .ice
+            .selected_pair()
+            .is_some_and(|(l, _)| l.addr == wifi)
+            && s.node(b)
+                .agent()
+                .received
+                .iter()
+                .any(|(_, d, _)| d == MSG_A)
+    })
+    .unwrap();
+    // Let nomination settle, then the NAT dies.
+    run_for(&mut sim, a, b, Duration::from_secs(1));
+    assert_eq!(
+        sim.node(a).agent().ice.selected_pair().unwrap().0.addr,
+        wifi
+    );
+    sim.cut(nat);
+    run_for(&mut sim, a, b, Duration::from_secs(8));
+    assert_eq!(
+        sim.node(a).agent().state(),
+        IceConnectionState::Disconnected
+    );
+    let now = sim.now();
+    let ca = sim.node_mut(a).agent_mut().ice.restart(now).clone();
+    let cb = sim.node_mut(b).agent_mut().ice.restart(now).clone();
+    sim.node_mut(a)
         .agent_mut()
         .outbox
         .push(Signal::Credentials(ca.ufrag, ca.pwd));
-    w.sim
-        .node_mut(b)
+    sim.node_mut(b)
         .agent_mut()
         .outbox
         .push(Signal::Credentials(cb.ufrag, cb.pwd));
-    let t0 = w.sim.now();
-    drive(&mut w.sim, a, b, Duration::from_secs(5), |s| {
-        s.node(a).agent().state() == IceConnectionState::Connected
-            && s.node(b).agent().state() == IceConnectionState::Connected
+    let t0 = sim.now();
+    let before_b = sim.node(b).agent().received.len();
+    drive(&mut sim, a, b, Duration::from_secs(5), |s| {
+        s.node(a).agent().connected()
+            && s.node(b).agent().connected()
+            && s.node(b).agent().received.len() > before_b
     })
     .unwrap();
-    println!("restart recovered in {:?}", w.sim.now() - t0);
-    let after = w
-        .a()
-        .ice
-        .selected_pair()
-        .map(|(l, r)| (l.addr, r.addr))
-        .unwrap();
-    assert_eq!(before, after);
+    let took = sim.now() - t0;
+    let (l, r) = sim.node(a).agent().ice.selected_pair().unwrap();
+    assert_eq!(
+        (l.addr, r.addr),
+        (cell, bh),
+        "the session moved to the surviving path"
+    );
+    let last = sim.node(b).agent().received.last().unwrap();
+    assert_eq!(last.2, cell, "b hears a on the new path");
+    assert!(took < Duration::from_millis(500), "restart took {took:?}");
+    println!("restart recovered in {took:?}");
+}
+
+#[test]
+fn many_lite_agents_share_one_port() {
+    const N: usize = 40;
+    let mut sim: Sim<TestNode> = Sim::new(900);
+    let server_addr: SocketAddr = "198.51.100.50:443".parse().unwrap();
+    let link = LinkConfig::ideal().with_latency(Duration::from_millis(15));
+    let now = sim.now();
+    let mut lite = LiteServer::new();
+    let mut clients = Vec::new();
+    for i in 0..N {
+        let mut srv = agent(
+            IceRole::Controlled,
+            5000 + i as u64,
+            IceConfig {
+                lite: true,
+                ..IceConfig::default()
+            },
+        );
+        srv.add_host_candidate(server_addr, 0);
+        srv.gather(now);
+        let mut cli = agent(IceRole::Controlling, 6000 + i as u64, IceConfig::default());
+        // Half the clients sit behind their own NAT.
+        let ip = format!("203.0.113.{}", 100 + i);
+        let (cfg, host) = if i % 2 == 0 {
+            (
+                HostConfig::public(format!("c{i}"), ip.parse().unwrap()),
+                format!("{ip}:5000"),
+            )
+        } else {
+            let n = sim.add_nat(NatConfig::port_restricted(ip.parse().unwrap()));
+            let private = format!("10.9.{i}.2");
+            (
+                HostConfig::behind(n, format!("c{i}"), private.parse().unwrap()),
+                format!("{private}:5000"),
+            )
+        };
+        cli.add_host_candidate(host.parse().unwrap(), 0);
+        cli.gather(now);
+        let sc = srv.local_credentials().clone();
+        let cc = cli.local_credentials().clone();
+        cli.set_remote_credentials(now, &sc.ufrag, &sc.pwd).unwrap();
+        srv.set_remote_credentials(now, &cc.ufrag, &cc.pwd).unwrap();
+        let host_cand = zvon_ice::Candidate::host(server_addr, 0);
+        cli.add_remote_candidate(now, host_cand).unwrap();
+        cli.end_of_remote_candidates(now);
+        lite.add(srv);
+        let mut node = AgentNode::new(cli);
+        node.outbox.clear();
+        node.beacon = Some(format!("\x17client {i}").into_bytes());
+        clients.push(sim.add_node(cfg.with_link(link.clone()), TestNode::Agent(Box::new(node))));
+    }
+    let server = sim.add_node(
+        HostConfig::public("lite", server_addr.ip()).with_link(link),
+        TestNode::Lite(Box::new(lite)),
+    );
+    let cl = clients.clone();
+    sim.run_until(zvon_netsim::Limits::time(Duration::from_secs(10)), |s| {
+        cl.iter().all(|c| s.node(*c).agent().connected())
+            && s.node(server).lite().received.iter().all(|n| *n > 0)
+    })
+    .unwrap();
+    let l = sim.node(server).lite();
+    assert_eq!(l.mux.known_addresses(), N);
+    assert_eq!(l.unrouted, 0);
+    for (k, a) in l.agents.iter().enumerate() {
+        let (local, remote) = a
+            .selected_pair()
+            .expect("every lite agent selected its client's pair");
+        assert_eq!(local.addr, server_addr);
+        // The agent's peer is the client it was made for: public clients by their host address,
+        // NATed ones by their NAT's address.
+        assert_eq!(
+            remote.addr.ip().to_string(),
+            format!("203.0.113.{}", 100 + k)
+        );
+    }
+    println!(
+        "{N} lite agents on one port connected in {:?}",
+        sim.elapsed()
+    );
 }

@@ -8,5 +8,7 @@
 //! binaries above it can report it.
 #![deny(unsafe_code)]
 
+pub mod ice;
+
 /// The version of zvon, from Cargo.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -174,31 +174,105 @@ impl Node for AgentNode {
 pub enum TestNode {
     Agent(Box<AgentNode>),
     Server(Box<TurnServer>),
+    Lite(Box<LiteServer>),
+}
+
+/// Many ICE-lite agents behind one shared UDP port, demultiplexed by `SharedPortMux`.
+pub struct LiteServer {
+    pub mux: zvon_ice::mux::SharedPortMux<usize>,
+    pub agents: Vec<IceAgent>,
+    /// Application datagrams each agent received.
+    pub received: Vec<usize>,
+    pub unrouted: usize,
+    buf: Vec<u8>,
+    next: usize,
+}
+
+impl LiteServer {
+    pub fn new() -> Self {
+        Self {
+            mux: zvon_ice::mux::SharedPortMux::new(),
+            agents: Vec::new(),
+            received: Vec::new(),
+            unrouted: 0,
+            buf: Vec::new(),
+            next: 0,
+        }
+    }
+
+    pub fn add(&mut self, ice: IceAgent) -> usize {
+        let k = self.agents.len();
+        self.mux.register(&ice.local_credentials().ufrag, k);
+        self.agents.push(ice);
+        self.received.push(0);
+        k
+    }
+}
+
+impl Node for LiteServer {
+    fn handle_datagram(&mut self, now: Instant, d: Datagram) {
+        match self.mux.route(d.src, &d.data) {
+            Some(k) => {
+                if let Received::Data { .. } =
+                    self.agents[k].handle_datagram(now, d.proto, d.src, d.dst, &d.data)
+                {
+                    self.received[k] += 1;
+                }
+            }
+            None => self.unrouted += 1,
+        }
+    }
+    fn poll_transmit(&mut self, now: Instant) -> Option<Datagram> {
+        for i in 0..self.agents.len() {
+            let k = (self.next + i) % self.agents.len();
+            if let Some(t) = self.agents[k].poll_transmit(now, &mut self.buf) {
+                self.next = k + 1;
+                return Some(Datagram::from_transmit(&t, &self.buf));
+            }
+        }
+        None
+    }
+    fn poll_timeout(&mut self) -> Option<Instant> {
+        self.agents.iter().filter_map(|a| a.poll_timeout()).min()
+    }
+    fn handle_timeout(&mut self, now: Instant) {
+        for a in &mut self.agents {
+            if a.poll_timeout().is_some_and(|t| t <= now) {
+                a.handle_timeout(now);
+            }
+        }
+    }
 }
 
 impl TestNode {
     pub fn agent(&self) -> &AgentNode {
         match self {
             TestNode::Agent(a) => a,
-            TestNode::Server(_) => panic!("not an agent"),
+            _ => panic!("not an agent"),
         }
     }
     pub fn agent_mut(&mut self) -> &mut AgentNode {
         match self {
             TestNode::Agent(a) => a,
-            TestNode::Server(_) => panic!("not an agent"),
+            _ => panic!("not an agent"),
         }
     }
     pub fn server(&self) -> &TurnServer {
         match self {
             TestNode::Server(s) => s,
-            TestNode::Agent(_) => panic!("not a server"),
+            _ => panic!("not a server"),
         }
     }
     pub fn server_mut(&mut self) -> &mut TurnServer {
         match self {
             TestNode::Server(s) => s,
-            TestNode::Agent(_) => panic!("not a server"),
+            _ => panic!("not a server"),
+        }
+    }
+    pub fn lite(&self) -> &LiteServer {
+        match self {
+            TestNode::Lite(s) => s,
+            _ => panic!("not a lite server"),
         }
     }
 }
@@ -208,24 +282,28 @@ impl Node for TestNode {
         match self {
             TestNode::Agent(a) => a.handle_datagram(now, d),
             TestNode::Server(s) => s.handle_datagram(now, d),
+            TestNode::Lite(s) => s.handle_datagram(now, d),
         }
     }
     fn poll_transmit(&mut self, now: Instant) -> Option<Datagram> {
         match self {
             TestNode::Agent(a) => a.poll_transmit(now),
             TestNode::Server(s) => s.poll_transmit(now),
+            TestNode::Lite(s) => s.poll_transmit(now),
         }
     }
     fn poll_timeout(&mut self) -> Option<Instant> {
         match self {
             TestNode::Agent(a) => a.poll_timeout(),
             TestNode::Server(s) => s.poll_timeout(),
+            TestNode::Lite(s) => s.poll_timeout(),
         }
     }
     fn handle_timeout(&mut self, now: Instant) {
         match self {
             TestNode::Agent(a) => a.handle_timeout(now),
             TestNode::Server(s) => s.handle_timeout(now),
+            TestNode::Lite(s) => s.handle_timeout(now),
         }
     }
 }
