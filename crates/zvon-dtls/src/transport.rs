@@ -42,7 +42,9 @@ pub struct DtlsConfig {
     /// Largest handshake datagram this end sends. 1150 leaves room for IPv6, UDP and a TURN
     /// Send indication inside a 1280-byte path.
     pub mtu: usize,
-    /// First retransmission timeout of a handshake flight; it doubles on each retry.
+    /// First retransmission timeout of a handshake flight; it doubles on each retry. RFC 6347
+    /// says 1 s when nothing is known; once ICE has measured the round trip, set it with
+    /// [`DtlsConfig::rto_for_rtt`] (what libwebrtc does), which matters a lot on lossy paths.
     pub initial_rto: Duration,
     /// Retransmissions of one flight before the handshake fails.
     pub flight_retries: usize,
@@ -72,7 +74,7 @@ impl Default for DtlsConfig {
             //# RFC 6347 4.2.4.1: "Implementations SHOULD use an initial timer value of 1
             //# second"
             initial_rto: Duration::from_secs(1),
-            flight_retries: 6,
+            flight_retries: 10,
             handshake_timeout: Duration::from_secs(60),
             server_cookie: false,
             require_srtp: false,
@@ -80,6 +82,22 @@ impl Default for DtlsConfig {
             max_handshake_input: 256 * 1024,
             max_queued_records: 256,
         }
+    }
+}
+
+impl DtlsConfig {
+    /// The initial retransmission timeout for a path with round-trip time `rtt`: twice the
+    /// RTT, kept within 50 ms..3 s (libwebrtc's rule for DTLS over ICE).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use zvon_dtls::DtlsConfig;
+    /// assert_eq!(DtlsConfig::rto_for_rtt(Duration::from_millis(40)), Duration::from_millis(80));
+    /// assert_eq!(DtlsConfig::rto_for_rtt(Duration::ZERO), Duration::from_millis(50));
+    /// ```
+    pub fn rto_for_rtt(rtt: Duration) -> Duration {
+        rtt.saturating_mul(2)
+            .clamp(Duration::from_millis(50), Duration::from_secs(3))
     }
 }
 

@@ -271,7 +271,8 @@ fn a_lost_flight_is_retransmitted_on_timeout() {
         );
         // It took at least one retransmission timeout (1 s) rather than a few 25 ms trips.
         let took = p.client.connected().unwrap().handshake_time;
-        assert!(took >= Duration::from_millis(900), "{v:?}: {took:?}");
+        // The first RTO is 1 s with dimpl's +-25% jitter.
+        assert!(took >= Duration::from_millis(700), "{v:?}: {took:?}");
         let c_sent = p.sent.iter().filter(|(c, _)| *c).count();
         assert!(c_sent >= 2, "the client resent");
     }
