@@ -3,8 +3,10 @@
 //! primitives zvon is built on (ring AES-GCM; aws-lc-rs AES-CTR + HMAC-SHA1), in one run.
 //!
 //! `cargo bench -p zvon-srtp --bench srtp`; each benchmark counts one packet as one element,
-//! so criterion's `thrpt` is packets per second. Packet preparation (copying the plaintext in,
-//! or protecting the packet to unprotect) is setup, outside the timing.
+//! so criterion's `thrpt` is packets per second of one core. Time is the thread's CPU time,
+//! not wall time, so that other load on a shared machine does not leak into the figures.
+//! Packet preparation (copying the plaintext in, or protecting the packet to unprotect) is
+//! setup, outside the timing.
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -12,10 +14,42 @@ use std::time::Duration;
 use aws_lc_rs::cipher::{AES_128, EncryptingKey, EncryptionContext, UnboundCipherKey};
 use aws_lc_rs::hmac;
 use aws_lc_rs::iv::FixedLength;
+use criterion::measurement::{Measurement, ValueFormatter, WallTime};
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use ring::aead;
 use zvon_srtp::{Config, Context, SrtpProfile};
 use zvon_test_libsrtp::{Direction, LibSrtp, Options};
+
+/// Criterion measurement in thread CPU time.
+struct CpuTime;
+
+impl Measurement for CpuTime {
+    type Intermediate = Duration;
+    type Value = Duration;
+
+    fn start(&self) -> Duration {
+        zvon_test_libsrtp::thread_cpu_time()
+    }
+    fn end(&self, start: Duration) -> Duration {
+        zvon_test_libsrtp::thread_cpu_time().saturating_sub(start)
+    }
+    fn add(&self, a: &Duration, b: &Duration) -> Duration {
+        *a + *b
+    }
+    fn zero(&self) -> Duration {
+        Duration::ZERO
+    }
+    fn to_f64(&self, value: &Duration) -> f64 {
+        value.as_nanos() as f64
+    }
+    fn formatter(&self) -> &dyn ValueFormatter {
+        // Nanoseconds either way: wall time's formatter prints them.
+        static WALL: WallTime = WallTime;
+        WALL.formatter()
+    }
+}
+
+type C = Criterion<CpuTime>;
 
 const SSRC: u32 = 0x1234_5678;
 const SIZES: [usize; 2] = [160, 1200];
@@ -137,7 +171,7 @@ fn zvon(profile: SrtpProfile) -> Context {
     Context::new(profile, &key, &salt, &Config::default()).unwrap()
 }
 
-fn protect(c: &mut Criterion) {
+fn protect(c: &mut C) {
     for profile in SrtpProfile::ALL {
         for size in SIZES {
             let mut g = c.benchmark_group(format!("protect/{}/{size}", profile.name()));
@@ -186,7 +220,7 @@ fn protect(c: &mut Criterion) {
     }
 }
 
-fn unprotect(c: &mut Criterion) {
+fn unprotect(c: &mut C) {
     for profile in SrtpProfile::ALL {
         for size in SIZES {
             let mut g = c.benchmark_group(format!("unprotect/{}/{size}", profile.name()));
@@ -245,6 +279,7 @@ fn unprotect(c: &mut Criterion) {
 criterion_group! {
     name = benches;
     config = Criterion::default()
+        .with_measurement(CpuTime)
         .warm_up_time(Duration::from_millis(700))
         .measurement_time(Duration::from_secs(2))
         .sample_size(30);

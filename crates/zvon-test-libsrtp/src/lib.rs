@@ -100,6 +100,33 @@ pub fn version() -> String {
         .into_owned()
 }
 
+#[repr(C)]
+struct Timespec {
+    tv_sec: i64,
+    tv_nsec: i64,
+}
+
+unsafe extern "C" {
+    fn clock_gettime(clock: c_int, tp: *mut Timespec) -> c_int;
+}
+
+/// Linux `CLOCK_THREAD_CPUTIME_ID`.
+const CLOCK_THREAD_CPUTIME_ID: c_int = 3;
+
+/// CPU time the calling thread has used. Benchmarks measure with it rather than wall time:
+/// on a shared 2-core machine the scheduler's preemptions inflate wall time by whatever else
+/// runs, while CPU time per packet stays put.
+pub fn thread_cpu_time() -> std::time::Duration {
+    let mut ts = Timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is valid for a write; the clock id is Linux's thread CPU clock.
+    let rc = unsafe { clock_gettime(CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID) failed");
+    std::time::Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
 /// Which way a [`LibSrtp`] session works.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Direction {
@@ -263,6 +290,16 @@ impl Drop for LibSrtp {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn thread_cpu_time_advances_with_work() {
+        let t0 = thread_cpu_time();
+        let mut x = 0u64;
+        for i in 0..5_000_000u64 {
+            x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(i));
+        }
+        assert!(thread_cpu_time() > t0, "{x}");
+    }
 
     #[test]
     fn libsrtp_round_trips_itself() {
