@@ -16,7 +16,7 @@ use crate::header::{Class, HEADER_LEN, MAGIC_COOKIE, MessageType, Method, Transa
 ///
 /// Attributes after MESSAGE-INTEGRITY other than MESSAGE-INTEGRITY-SHA256 and FINGERPRINT, and
 /// after MESSAGE-INTEGRITY-SHA256 other than FINGERPRINT, are skipped as RFC 8489 14.5/14.6
-/// require: they are framed-checked but never yielded. When an attribute type repeats, the
+/// require: their framing is checked but they are never yielded. When an attribute type repeats, the
 /// lookups return the first, which is the one RFC 8489 14 says to process.
 ///
 /// ```
