@@ -12,8 +12,9 @@ use tokio::net::tcp::OwnedWriteHalf;
 use tokio::net::{TcpSocket, UdpSocket};
 use tokio::sync::mpsc;
 use zvon_base::Protocol;
+use zvon_ice::mdns::{MdnsEvent, MdnsResolver};
 use zvon_ice::turn::TurnConfig;
-use zvon_ice::{Candidate, Credentials, IceAgent, IceEvent, Received};
+use zvon_ice::{Candidate, CandidateKind, Credentials, Foundation, IceAgent, IceEvent, Received};
 use zvon_stun::{StreamFrame, stream_frame_len};
 
 use super::url::{IceServer, Scheme, Transport, UrlError};
@@ -31,6 +32,9 @@ pub struct GatherOptions {
     pub port_range: Option<RangeInclusive<u16>>,
     /// STUN and TURN servers.
     pub ice_servers: Vec<IceServer>,
+    /// Where mDNS queries for `.local` candidates go (the IPv4 mDNS group by default; tests
+    /// point it at a local responder).
+    pub mdns_group: SocketAddr,
 }
 
 impl Default for GatherOptions {
@@ -41,6 +45,7 @@ impl Default for GatherOptions {
             ipv6: true,
             port_range: None,
             ice_servers: Vec::new(),
+            mdns_group: zvon_ice::mdns::MDNS_V4,
         }
     }
 }
@@ -109,6 +114,20 @@ pub enum Command {
     RemoteCredentials(String, String),
     /// A candidate from the peer.
     RemoteCandidate(Candidate),
+    /// A candidate from the peer whose address is an mDNS name (`<uuid>.local`, as browsers
+    /// send): resolved with a one-shot mDNS query (RFC 6762 section 5.1), then added.
+    RemoteMdnsCandidate {
+        /// The `.local` name.
+        name: String,
+        /// The port.
+        port: u16,
+        /// Candidate type.
+        kind: CandidateKind,
+        /// Priority.
+        priority: u32,
+        /// Foundation.
+        foundation: Foundation,
+    },
     /// The peer sent end-of-candidates.
     EndOfCandidates,
     /// Application data for the selected pair.
@@ -131,6 +150,8 @@ pub enum DriverEvent {
     Data(Vec<u8>, SocketAddr),
     /// An error sending on a socket (the task goes on).
     SendError(String),
+    /// Nobody answered for an mDNS candidate name; the candidate is dropped.
+    MdnsUnresolved(String),
 }
 
 struct Inbound {
@@ -211,7 +232,13 @@ impl IceDriver {
         let credentials = agent.local_credentials().clone();
         let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
         let (ev_tx, ev_rx) = mpsc::unbounded_channel();
-        let task = tokio::spawn(run(agent, sockets, tcp, in_rx, cmd_rx, ev_tx));
+        let mdns = Mdns {
+            resolver: MdnsResolver::new(super::os_rng()),
+            socket: None,
+            group: opts.mdns_group,
+            pending: Vec::new(),
+        };
+        let task = tokio::spawn(run(agent, sockets, tcp, in_rx, cmd_rx, ev_tx, mdns));
         Ok(Self {
             commands: cmd_tx,
             events: ev_rx,
@@ -336,6 +363,31 @@ fn spawn_tcp_reader(
     });
 }
 
+/// Resolution of `.local` remote candidates: one-shot queries from an ephemeral IPv4 port, so
+/// the system's own responder keeps port 5353 and answers come back by unicast.
+struct Mdns {
+    resolver: MdnsResolver,
+    socket: Option<Arc<UdpSocket>>,
+    group: SocketAddr,
+    pending: Vec<(String, u16, CandidateKind, u32, Foundation)>,
+}
+
+impl Mdns {
+    async fn socket(&mut self, tx: &mpsc::UnboundedSender<Inbound>) -> Option<Arc<UdpSocket>> {
+        if self.socket.is_none() {
+            let sock = Arc::new(
+                UdpSocket::bind(SocketAddr::from(([0, 0, 0, 0], 0)))
+                    .await
+                    .ok()?,
+            );
+            let local = sock.local_addr().ok()?;
+            spawn_udp_reader(sock.clone(), local, tx.clone());
+            self.socket = Some(sock);
+        }
+        self.socket.clone()
+    }
+}
+
 async fn run(
     mut agent: IceAgent,
     sockets: HashMap<SocketAddr, Arc<UdpSocket>>,
@@ -343,13 +395,42 @@ async fn run(
     mut inbound: mpsc::UnboundedReceiver<Inbound>,
     mut commands: mpsc::UnboundedReceiver<Command>,
     events: mpsc::UnboundedSender<DriverEvent>,
+    mut mdns: Mdns,
 ) {
     let mut buf = Vec::with_capacity(2048);
     let mut closing: Option<Instant> = None;
+    let (mdns_tx, mut mdns_rx) = mpsc::unbounded_channel::<Inbound>();
     loop {
         let now = Instant::now();
         if agent.poll_timeout().is_some_and(|t| t <= now) {
             agent.handle_timeout(now);
+        }
+        if mdns.resolver.poll_timeout().is_some_and(|t| t <= now) {
+            mdns.resolver.handle_timeout(now);
+        }
+        while let Some(t) = mdns.resolver.poll_transmit(now, &mut buf) {
+            if !t.destination.is_ipv4() {
+                continue; // the one-shot socket is IPv4
+            }
+            if let Some(sock) = mdns.socket(&mdns_tx).await {
+                let _ = sock.send_to(&buf[..t.len], mdns.group).await;
+            }
+        }
+        while let Some(ev) = mdns.resolver.poll_event() {
+            match ev {
+                MdnsEvent::Resolved { name, addr } => {
+                    for (_, port, kind, prio, f) in mdns.pending.iter().filter(|p| p.0 == name) {
+                        let c = Candidate::remote(*kind, SocketAddr::new(addr, *port), *prio, *f);
+                        let _ = agent.add_remote_candidate(now, c);
+                    }
+                    mdns.pending.retain(|p| p.0 != name);
+                }
+                MdnsEvent::Failed { name } => {
+                    mdns.pending.retain(|p| p.0 != name);
+                    let _ = events.send(DriverEvent::MdnsUnresolved(name));
+                }
+                _ => {}
+            }
         }
         while let Some(t) = agent.poll_transmit(now, &mut buf) {
             let data = &buf[..t.len];
@@ -382,7 +463,11 @@ async fn run(
         {
             return;
         }
-        let wake = agent.poll_timeout().map(tokio::time::Instant::from_std);
+        let wake = match (agent.poll_timeout(), mdns.resolver.poll_timeout()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+        .map(tokio::time::Instant::from_std);
         let sleep = async {
             match wake {
                 Some(t) => tokio::time::sleep_until(t).await,
@@ -396,6 +481,9 @@ async fn run(
                     let _ = events.send(DriverEvent::Data(data.to_vec(), peer));
                 }
             }
+            Some(d) = mdns_rx.recv() => {
+                let _ = mdns.resolver.handle_datagram(Instant::now(), &d.data);
+            }
             cmd = commands.recv(), if closing.is_none() => {
                 let now = Instant::now();
                 match cmd {
@@ -404,6 +492,13 @@ async fn run(
                     }
                     Some(Command::RemoteCandidate(c)) => {
                         let _ = agent.add_remote_candidate(now, c);
+                    }
+                    Some(Command::RemoteMdnsCandidate { name, port, kind, priority, foundation }) => {
+                        if MdnsResolver::is_mdns_name(&name) {
+                            let key = name.trim_end_matches('.').to_ascii_lowercase();
+                            mdns.pending.push((key, port, kind, priority, foundation));
+                            mdns.resolver.resolve(now, &name);
+                        }
                     }
                     Some(Command::EndOfCandidates) => agent.end_of_remote_candidates(now),
                     Some(Command::Send(data)) => {
