@@ -273,6 +273,11 @@ impl Association {
         self.state == AssociationState::Established
     }
 
+    /// The verification tag this side expects on every packet (diagnostics, fuzzing).
+    pub fn local_verification_tag(&self) -> u32 {
+        self.my_tag
+    }
+
     /// Counters.
     pub fn stats(&self) -> Stats {
         let mut s = self.stats;
@@ -1119,8 +1124,9 @@ impl Association {
         //# data left to send before they reset.
         let tx = &self.tx;
         let mut ready = Vec::new();
+        // A request must fit one packet beside a response: at most 256 streams at a time.
         self.reset_queue.retain(|&s| {
-            if tx.stream_is_empty(s) {
+            if ready.len() < 256 && tx.stream_is_empty(s) {
                 ready.push(s);
                 false
             } else {
