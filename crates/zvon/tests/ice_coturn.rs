@@ -232,3 +232,90 @@ fn loopback_is_opt_in() {
     .unwrap();
     assert!(with.len() > default.len());
 }
+
+/// TLS to the TURN server (`turns:`): coturn with a certificate from a test CA that the
+/// client trusts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn relay_only_over_tls_to_the_server() {
+    use tokio_rustls::rustls;
+    let dir = std::env::temp_dir().join(format!("zvon-coturn-tls-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let leaf_key = rcgen::KeyPair::generate().unwrap();
+    let leaf_params = rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned()]).unwrap();
+    let issuer = rcgen::Issuer::new(ca_params, ca_key);
+    let leaf = leaf_params.signed_by(&leaf_key, &issuer).unwrap();
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    std::fs::write(&cert, leaf.pem()).unwrap();
+    std::fs::write(&key, leaf_key.serialize_pem()).unwrap();
+
+    let port = 34785;
+    let child = Proc::new("turnserver")
+        .args([
+            "-n",
+            "--listening-ip=127.0.0.1",
+            "--relay-ip=127.0.0.1",
+            &format!("--listening-port={}", port + 10),
+            &format!("--tls-listening-port={port}"),
+            &format!("--cert={}", cert.display()),
+            &format!("--pkey={}", key.display()),
+            "--min-port=49220",
+            "--max-port=49239",
+            "--realm=test.local",
+            &format!("--user={USER}:{PASS}"),
+            "--lt-cred-mech",
+            "--fingerprint",
+            "--no-dtls",
+            "--no-cli",
+            "--allow-loopback-peers",
+            &format!("--pidfile=/tmp/zvon-coturn-{port}.pid"),
+            "--log-file=stdout",
+            "--simple-log",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("turnserver must be installed");
+    let turn = Coturn { child, port };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "coturn (TLS) did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(ca.der().clone()).unwrap();
+    let tls = rustls::ClientConfig::builder()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let url = format!("turns:127.0.0.1:{}", turn.port);
+    let cfg = IceConfig {
+        relay_only: true,
+        ..IceConfig::default()
+    };
+    let mut opts = options(&url, PASS);
+    opts.turn_tls = Some(std::sync::Arc::new(tls));
+    let mut a = IceDriver::start(IceAgent::new(cfg, IceRole::Controlling, os_rng()), opts)
+        .await
+        .unwrap();
+    let relayed = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match a.next_event().await.expect("driver ended") {
+                DriverEvent::Ice(IceEvent::LocalCandidate(c)) => return c,
+                DriverEvent::Ice(IceEvent::TurnFailed(e)) => panic!("{e}"),
+                _ => {}
+            }
+        }
+    })
+    .await
+    .expect("a relayed candidate over TLS within 10 s");
+    assert_eq!(relayed.kind, CandidateKind::Relayed);
+    assert!(
+        (49220..=49239).contains(&relayed.addr.port()),
+        "{relayed:?}"
+    );
+    a.close().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -7,10 +7,10 @@ use std::ops::RangeInclusive;
 use std::sync::Arc;
 use std::time::Instant;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::tcp::OwnedWriteHalf;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpSocket, UdpSocket};
 use tokio::sync::mpsc;
+use tokio_rustls::rustls::pki_types::ServerName;
 use zvon_base::Protocol;
 use zvon_ice::mdns::{MdnsEvent, MdnsResolver};
 use zvon_ice::turn::TurnConfig;
@@ -32,6 +32,9 @@ pub struct GatherOptions {
     pub port_range: Option<RangeInclusive<u16>>,
     /// STUN and TURN servers.
     pub ice_servers: Vec<IceServer>,
+    /// TLS settings for `turns:` servers (trusted roots, ...); `turns:` URLs are skipped
+    /// without them.
+    pub turn_tls: Option<Arc<tokio_rustls::rustls::ClientConfig>>,
     /// Where mDNS queries for `.local` candidates go (the IPv4 mDNS group by default; tests
     /// point it at a local responder).
     pub mdns_group: SocketAddr,
@@ -45,6 +48,7 @@ impl Default for GatherOptions {
             ipv6: true,
             port_range: None,
             ice_servers: Vec::new(),
+            turn_tls: None,
             mdns_group: zvon_ice::mdns::MDNS_V4,
         }
     }
@@ -190,11 +194,13 @@ impl IceDriver {
             return Err(GatherError::NoAddress);
         }
         let bases: Vec<SocketAddr> = sockets.keys().copied().collect();
-        let mut tcp: HashMap<(SocketAddr, SocketAddr), OwnedWriteHalf> = HashMap::new();
+        let mut tcp: HashMap<(SocketAddr, SocketAddr), Writer> = HashMap::new();
         for server in &opts.ice_servers {
             for url in server.parse_urls()? {
-                if url.scheme.is_secure() {
-                    // TLS to the server is not wired yet: skip rather than fail the rest.
+                if url.scheme == Scheme::Stuns
+                    || (url.scheme == Scheme::Turns && opts.turn_tls.is_none())
+                {
+                    // No TLS settings (or STUN over TLS, which ICE does not need): skip.
                     continue;
                 }
                 let Ok(addrs) = tokio::net::lookup_host((url.host.as_str(), url.port)).await else {
@@ -207,7 +213,9 @@ impl IceDriver {
                             let cfg = turn_config(server, server_addr, Protocol::Udp);
                             agent.add_turn_server(cfg);
                         }
-                        (Scheme::Turn, Transport::Tcp) => {
+                        (Scheme::Turn | Scheme::Turns, Transport::Tcp) => {
+                            let tls = url.scheme == Scheme::Turns;
+                            let proto = if tls { Protocol::Tls } else { Protocol::Tcp };
                             for base in bases
                                 .iter()
                                 .filter(|b| b.is_ipv4() == server_addr.is_ipv4())
@@ -215,10 +223,23 @@ impl IceDriver {
                                 let Ok(stream) = connect_tcp(base.ip(), server_addr).await else {
                                     continue;
                                 };
-                                let (rd, wr) = stream.into_split();
-                                spawn_tcp_reader(rd, server_addr, *base, in_tx.clone());
-                                tcp.insert((*base, server_addr), wr);
-                                let mut cfg = turn_config(server, server_addr, Protocol::Tcp);
+                                if let (true, Some(cfg)) = (tls, &opts.turn_tls) {
+                                    let Ok(name) = ServerName::try_from(url.host.clone()) else {
+                                        continue;
+                                    };
+                                    let connector = tokio_rustls::TlsConnector::from(cfg.clone());
+                                    let Ok(stream) = connector.connect(name, stream).await else {
+                                        continue;
+                                    };
+                                    let (rd, wr) = tokio::io::split(stream);
+                                    spawn_tcp_reader(rd, proto, server_addr, *base, in_tx.clone());
+                                    tcp.insert((*base, server_addr), Box::new(wr));
+                                } else {
+                                    let (rd, wr) = stream.into_split();
+                                    spawn_tcp_reader(rd, proto, server_addr, *base, in_tx.clone());
+                                    tcp.insert((*base, server_addr), Box::new(wr));
+                                }
+                                let mut cfg = turn_config(server, server_addr, proto);
                                 cfg.local = *base;
                                 agent.add_turn_allocation(cfg);
                             }
@@ -323,8 +344,12 @@ fn spawn_udp_reader(sock: Arc<UdpSocket>, local: SocketAddr, tx: mpsc::Unbounded
     });
 }
 
+/// The sending half of a TCP or TLS connection to a TURN server.
+type Writer = Box<dyn AsyncWrite + Unpin + Send>;
+
 fn spawn_tcp_reader(
-    mut rd: tokio::net::tcp::OwnedReadHalf,
+    mut rd: impl AsyncRead + Unpin + Send + 'static,
+    proto: Protocol,
     server: SocketAddr,
     base: SocketAddr,
     tx: mpsc::UnboundedSender<Inbound>,
@@ -350,7 +375,7 @@ fn spawn_tcp_reader(
                 }
                 let frame: Vec<u8> = stream.drain(..len).collect();
                 let d = Inbound {
-                    proto: Protocol::Tcp,
+                    proto,
                     source: server,
                     destination: base,
                     data: frame,
@@ -391,7 +416,7 @@ impl Mdns {
 async fn run(
     mut agent: IceAgent,
     sockets: HashMap<SocketAddr, Arc<UdpSocket>>,
-    mut tcp: HashMap<(SocketAddr, SocketAddr), OwnedWriteHalf>,
+    mut tcp: HashMap<(SocketAddr, SocketAddr), Writer>,
     mut inbound: mpsc::UnboundedReceiver<Inbound>,
     mut commands: mpsc::UnboundedReceiver<Command>,
     events: mpsc::UnboundedSender<DriverEvent>,
