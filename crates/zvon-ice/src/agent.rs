@@ -1285,12 +1285,24 @@ impl IceAgent {
         id
     }
 
+    /// A relayed pair waits for its TURN permission: a check sent before the server installs
+    /// it is dropped there and costs a retransmission (Chromium waits likewise).
+    fn pair_ready(&self, p: usize) -> bool {
+        let pair = &self.pairs[p];
+        match self.locals[pair.local].via {
+            Via::Socket => true,
+            Via::Turn(t) => self.turns[t]
+                .client
+                .has_permission(self.remotes[pair.remote].addr),
+        }
+    }
+
     fn has_check_work(&self) -> bool {
-        !self.triggered.is_empty()
-            || self
-                .pairs
-                .iter()
-                .any(|p| matches!(p.state, PairState::Waiting | PairState::Frozen))
+        self.triggered.iter().any(|p| self.pair_ready(*p))
+            || (0..self.pairs.len()).any(|p| {
+                matches!(self.pairs[p].state, PairState::Waiting | PairState::Frozen)
+                    && self.pair_ready(p)
+            })
     }
 
     /// Arms the pacer if there is a check to send. The first check of a session goes at once.
@@ -1323,12 +1335,12 @@ impl IceAgent {
             return;
         }
         let mut pick = None;
-        while let Some(p) = self.triggered.pop_front() {
+        if let Some(i) = self.triggered.iter().position(|p| self.pair_ready(*p)) {
+            let p = self.triggered.remove(i).unwrap_or(i); // ok: i from position()
             if self.pairs[p].state != PairState::Succeeded
                 && self.pairs[p].state != PairState::InProgress
             {
                 pick = Some(p);
-                break;
             }
         }
         if pick.is_none() {
@@ -1336,7 +1348,7 @@ impl IceAgent {
                 self.pairs
                     .iter()
                     .enumerate()
-                    .filter(|(_, p)| p.state == st)
+                    .filter(|(i, p)| p.state == st && self.pair_ready(*i))
                     .max_by_key(|(_, p)| p.priority)
                     .map(|(i, _)| i)
             };
@@ -1642,6 +1654,7 @@ impl IceAgent {
                         }
                         self.events.push_back(IceEvent::TurnFailed(err));
                     }
+                    TurnEvent::PermissionCreated(_) => self.schedule_checks(now),
                     _ => {}
                 }
             }

@@ -803,14 +803,23 @@ fn random_sweep_connects() {
         Some(NatType::PortRestricted),
         Some(NatType::Symmetric),
     ];
-    let runs: u64 = std::env::var("ZVON_ICE_SWEEP").ok().and_then(|v| v.parse().ok()).unwrap_or(40);
+    let runs: u64 = std::env::var("ZVON_ICE_SWEEP")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(40);
     let mut worst = (Duration::ZERO, 0);
     for seed in 0..runs {
         let mut r = zvon_base::Rng::from_seed_u64(seed);
         let na = kinds[r.below(5) as usize];
         let nb = kinds[r.below(5) as usize];
         let loss = [0.0, 0.05, 0.1, 0.2][r.below(4) as usize];
-        let mut w = build(Setup { seed: 10_000 + seed, nat_a: na, nat_b: nb, loss, ..Setup::default() });
+        let mut w = build(Setup {
+            seed: 10_000 + seed,
+            nat_a: na,
+            nat_b: nb,
+            loss,
+            ..Setup::default()
+        });
         let t = w.connect(Duration::from_secs(30));
         if t > worst.0 {
             worst = (t, seed);
