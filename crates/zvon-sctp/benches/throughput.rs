@@ -100,9 +100,11 @@ fn main() {
             print!(" {:>22}", format!("{:.2} ({:.2})", c.gbps, c.cpu_s_per_gb));
         }
         println!(
-            "   zvon/sctp-proto {:.1}x, zvon/rtc-sctp {:.1}x",
+            "   throughput zvon/sctp-proto {:.1}x, zvon/rtc-sctp {:.1}x; CPU per GB sctp-proto/zvon {:.1}x, rtc-sctp/zvon {:.1}x",
             cells[0].gbps / cells[2].gbps,
-            cells[0].gbps / cells[3].gbps
+            cells[0].gbps / cells[3].gbps,
+            cells[2].cpu_s_per_gb / cells[0].cpu_s_per_gb,
+            cells[3].cpu_s_per_gb / cells[0].cpu_s_per_gb
         );
     }
 

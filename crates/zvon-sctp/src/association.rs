@@ -135,6 +135,7 @@ pub struct Association {
     inbound_streams: u16,
     init_retransmits: u32,
     cookie_echo: Option<Vec<u8>>,
+    cookie_sent_at: Option<Instant>,
     pub(crate) tx: SendQueue,
     out: Outstanding,
     rx: DataTracker,
@@ -185,7 +186,10 @@ impl std::fmt::Debug for Association {
         f.debug_struct("Association")
             .field("state", &self.state)
             .field("channels", &self.channels.len())
-            .field("stats", &self.stats)
+            .field("stats", &self.stats())
+            .field("out", &self.out)
+            .field("timers", &self.timers)
+            .field("rto", &self.rto)
             .finish_non_exhaustive()
     }
 }
@@ -222,6 +226,7 @@ impl Association {
             inbound_streams: cfg.max_streams,
             init_retransmits: 0,
             cookie_echo: None,
+            cookie_sent_at: None,
             tx: SendQueue::default(),
             out,
             rx: DataTracker::new(0),
@@ -496,6 +501,12 @@ impl Association {
                 Chunk::CookieEcho(cookie) => self.handle_cookie_echo(now, vtag, cookie)?,
                 Chunk::CookieAck => {
                     if self.state == AssociationState::CookieEchoed {
+                        // Karn: only an unrepeated COOKIE ECHO gives a round-trip sample.
+                        if self.init_retransmits == 0
+                            && let Some(sent) = self.cookie_sent_at
+                        {
+                            self.rto.sample(now.saturating_duration_since(sent));
+                        }
                         self.timers.stop(Timer::T1Cookie);
                         self.cookie_echo = None;
                         self.send_cookie_echo = false;
@@ -852,6 +863,10 @@ impl Association {
 
     fn on_established(&mut self, now: Instant) {
         self.error_count = 0;
+        if self.rto.srtt().is_none() {
+            // Backoff from a lossy handshake says nothing about the data path: start afresh.
+            self.rto = Rto::new(self.cfg.rto_initial, self.cfg.rto_min, self.cfg.rto_max);
+        }
         if let Some(hb) = self.cfg.heartbeat_interval {
             self.timers.set(Timer::Heartbeat, now + hb);
         }
@@ -1321,6 +1336,7 @@ impl Association {
                     return None;
                 }
                 self.send_cookie_echo = false;
+                self.cookie_sent_at = Some(now);
                 let cookie = self.cookie_echo.as_deref().unwrap_or(&[]);
                 let w = PacketWriter::begin(
                     buf,

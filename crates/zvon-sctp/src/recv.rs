@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, VecDeque};
 
 use crate::chunk::{Data, SackRepr, SkippedStream};
-use crate::tsn::{unwrap16, unwrap32};
+use crate::tsn::{lt32, unwrap16, unwrap32};
 
 /// Most gap ranges tracked: beyond this a TSN that would open a new range is dropped (the
 /// peer retransmits it), so a hostile peer cannot grow the list without bound.
@@ -274,7 +274,8 @@ impl Reassembly {
             }
             if d.interleaved {
                 let s = self.streams.entry(d.stream).or_default();
-                let key = unwrap32(s.unordered.keys().next_back().copied().unwrap_or(0), d.mid);
+                // Unordered messages need identity, not order: the wire MID is the key.
+                let key = d.mid as u64;
                 let p = s.unordered.entry(key).or_default();
                 self.buffered += p.add(d.fsn as u64, d);
                 if p.data.len() > self.max_message {
@@ -415,11 +416,14 @@ impl Reassembly {
         for sk in skipped {
             let s = self.streams.entry(sk.stream).or_default();
             if sk.unordered {
-                let mid = unwrap32(s.unordered.keys().next_back().copied().unwrap_or(0), sk.mid);
-                let keep = s.unordered.split_off(&(mid + 1));
-                for (_, p) in std::mem::replace(&mut s.unordered, keep) {
-                    self.buffered -= p.bytes;
-                }
+                let buffered = &mut self.buffered;
+                s.unordered.retain(|&mid, p| {
+                    let skipped = mid as u32 == sk.mid || lt32(mid as u32, sk.mid);
+                    if skipped {
+                        *buffered -= p.bytes;
+                    }
+                    !skipped
+                });
                 continue;
             }
             let ssn = if interleaved {

@@ -77,3 +77,36 @@ fn bandwidth_cap() {
             .with_rate(100_000_000, 256 * 1024),
     );
 }
+
+/// 50 ms RTT, with and without 1% loss, beside the window-limited ceiling (receive window /
+/// RTT) and, for the lossy case, the Mathis et al. estimate for a Reno-like sender.
+#[test]
+fn wan_50ms_rtt() {
+    let total = size();
+    let rwnd = zvon_sctp::Config::default().max_receive_buffer as f64;
+    let rtt = 0.05;
+    let ceiling = rwnd * 8.0 / rtt / 1e6;
+    for (name, loss) in [("50 ms RTT", 0.0), ("50 ms RTT, 1% loss", 0.01)] {
+        let mut link = LinkConfig::ideal().with_latency(ms(25));
+        if loss > 0.0 {
+            link = link.with_loss(loss);
+        }
+        let r = bulk(6, link, total, 64 * 1024, 4 << 20);
+        let mss = 1191.0 - 28.0;
+        let mathis = if loss > 0.0 {
+            format!(
+                ", Mathis estimate (delayed acks) {:.1} Mbit/s",
+                mss * 8.0 / rtt * (1.5f64).sqrt() / (2.0 * loss).sqrt() / 1e6
+            )
+        } else {
+            String::new()
+        };
+        println!(
+            "{name}: {} MiB in {:.2?} virtual: {:.1} Mbit/s; window-limited ceiling {ceiling:.0} Mbit/s{mathis}; {} retransmissions",
+            total >> 20,
+            r.virtual_time,
+            r.mbps(total),
+            r.retransmissions
+        );
+    }
+}

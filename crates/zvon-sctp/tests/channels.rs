@@ -305,3 +305,59 @@ fn abort_reaches_peer_with_cause() {
     });
     assert!(reason.unwrap().contains("going away"));
 }
+
+#[test]
+fn staggered_connects_and_lossy_handshakes_establish() {
+    for (seed, delay_ms, loss) in [
+        (10u64, 5u64, 0.0),
+        (11, 15, 0.0),
+        (12, 25, 0.0),
+        (13, 0, 0.3),
+        (14, 7, 0.3),
+        (15, 3, 0.3),
+    ] {
+        let link = LinkConfig::ideal()
+            .with_latency(Duration::from_millis(10))
+            .with_loss(loss);
+        let (mut sim, a, b) = pair(seed, link, |_| {});
+        // Replace B with one that connects `delay_ms` later.
+        let now = sim.now();
+        sim.node_mut(b).assoc = zvon_sctp::Association::new(
+            zvon_sctp::Config::new(zvon_sctp::Role::Server),
+            zvon_base::Rng::from_seed_u64(seed),
+            now,
+        );
+        sim.advance(Duration::from_millis(delay_ms)).unwrap();
+        let now = sim.now();
+        let _ = sim.node_mut(b).assoc.connect(now);
+        sim.run_until(Limits::time(secs(300)), |s| {
+            s.node(a).connected() && s.node(b).connected()
+        })
+        .unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+        // And the association really works both ways.
+        let id = sim
+            .node_mut(a)
+            .assoc
+            .open_channel(ChannelOptions::new("x"))
+            .unwrap();
+        sim.run_until(Limits::time(secs(300)), |s| !s.node(b).incoming.is_empty())
+            .unwrap_or_else(|e| {
+                panic!(
+                    "seed {seed}: {e}: a {:?} {:?} {:?} / b {:?} {:?}",
+                    sim.node(a).assoc,
+                    sim.node(a).assoc.congestion(),
+                    sim.node(a).events,
+                    sim.node(b).assoc,
+                    sim.node(b).events
+                )
+            });
+        sim.node_mut(b)
+            .assoc
+            .send(id, b"back".to_vec(), MessageKind::Text)
+            .unwrap();
+        sim.run_until(Limits::time(secs(300)), |s| {
+            s.node(a).messages(id).len() == 1
+        })
+        .unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+    }
+}
