@@ -648,8 +648,10 @@ impl DtlsTransport {
                 dimpl::Output::Connected => self.engine_connected = true,
                 dimpl::Output::PeerCert(der) if self.peer_cert.is_none() => {
                     self.peer_cert = Some(Arc::from(der));
-                    // Check at once, so that a mismatch stops the rest of this flight.
-                    self.progress();
+                    // Check at once, so that a mismatch stops the rest of this flight. The
+                    // connection is reported only at the end of the drain, once the keying
+                    // material (which dimpl may emit later in the same drain) is in.
+                    self.verify();
                 }
                 dimpl::Output::KeyingMaterial(km, profile) => {
                     self.keying = SrtpProfile::from_dimpl(profile)
@@ -677,9 +679,8 @@ impl DtlsTransport {
         self.fail(DtlsError::Config("dtls engine did not settle".into()));
     }
 
-    /// Verifies the certificate when it and the fingerprints are known, and reports the
-    /// connection once both the handshake and the verification are done.
-    fn progress(&mut self) {
+    /// Verifies the certificate once it and the fingerprints are known.
+    fn verify(&mut self) {
         if self.phase != Phase::Handshaking {
             return;
         }
@@ -689,13 +690,16 @@ impl DtlsTransport {
             match verify_certificate(&self.remote_fingerprints, cert) {
                 None => {}
                 Some(Ok(fp)) => self.verified = Some(fp),
-                Some(Err(mismatch)) => {
-                    self.fail(DtlsError::FingerprintMismatch(mismatch));
-                    return;
-                }
+                Some(Err(mismatch)) => self.fail(DtlsError::FingerprintMismatch(mismatch)),
             }
         }
-        if !self.engine_connected {
+    }
+
+    /// Verifies, then reports the connection once both the handshake and the verification
+    /// are done.
+    fn progress(&mut self) {
+        self.verify();
+        if self.phase != Phase::Handshaking || !self.engine_connected {
             return;
         }
         let Some(cert) = self.peer_cert.clone() else {
