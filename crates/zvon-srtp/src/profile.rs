@@ -102,8 +102,8 @@ impl SrtpProfile {
     /// Length of the SRTCP authentication tag in bytes.
     pub const fn rtcp_tag_len(self) -> usize {
         match self {
-            //# RFC 5764 4.1.2: "SRTCP_auth_tag_length ... 80" for SRTP_AES128_CM_HMAC_SHA1_32
-            //# as well: the short tag is an SRTP-only economy (RFC 3711 5.2 allows it for RTP).
+            //# RFC 5764 4.1.2, SRTP_AES128_CM_HMAC_SHA1_32: "auth_tag_length: 32",
+            //# "RTCP_auth_tag_length: 80": the short tag is for RTP only (libsrtp agrees).
             SrtpProfile::Aes128CmHmacSha1_80 | SrtpProfile::Aes128CmHmacSha1_32 => 10,
             SrtpProfile::AeadAes128Gcm | SrtpProfile::AeadAes256Gcm => 16,
         }
