@@ -53,7 +53,7 @@ struct Stream {
 
 /// The largest SRTP index plus one (48 bits, RFC 3711 3.3.1).
 const SRTP_INDEX_END: u64 = 1 << 48;
-/// The largest SRTCP index plus one (31 bits, RFC 3711 3.3.2).
+/// The largest SRTCP index plus one (31 bits, RFC 3711 3.4).
 const SRTCP_INDEX_END: u64 = 1 << 31;
 const E_FLAG: u32 = 1 << 31;
 
@@ -451,8 +451,9 @@ impl Context {
         }
         let ssrc = rtcp_ssrc(&buf[..len], RTCP_CLEAR)?;
         let slot = find(&self.rtcp_streams, ssrc);
-        //# RFC 3711 3.3.1: the SRTCP index is a 31-bit counter, explicitly carried, starting
-        //# at 0 and incremented for each packet.
+        //# RFC 3711 3.4: "The SRTCP index MUST be set to zero before the first SRTCP packet
+        //# is sent, and MUST be incremented by one, modulo 2^31, after each SRTCP packet is
+        //# sent." Wrapping would replay indices under the same key (9.2), so we stop instead.
         let index = match slot {
             Ok(i) => self.rtcp_streams[i].window.highest().map_or(0, |h| h + 1),
             Err(_) if self.rtcp_streams.len() >= self.max_streams => {
@@ -569,6 +570,23 @@ impl Context {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn srtcp_index_exhaustion_is_a_key_limit() {
+        for profile in SrtpProfile::ALL {
+            let key = vec![1u8; profile.key_len()];
+            let salt = vec![2u8; profile.salt_len()];
+            let mut tx = Context::new(profile, &key, &salt, &Config::default()).unwrap();
+            let mut rx = Context::new(profile, &key, &salt, &Config::default()).unwrap();
+            tx.set_next_rtcp_index(5, 0x7fff_ffff);
+            let mut last = vec![0x80, 201, 0, 1, 0, 0, 0, 5];
+            tx.protect_rtcp(&mut last).unwrap();
+            assert_eq!(rx.unprotect_rtcp(&mut last), Ok(8));
+            let mut next = vec![0x80, 201, 0, 1, 0, 0, 0, 5];
+            assert_eq!(tx.protect_rtcp(&mut next), Err(Error::KeyLimit));
+            assert_eq!(next.len(), 8);
+        }
+    }
 
     #[test]
     fn estimate_follows_appendix_a() {
