@@ -125,7 +125,8 @@ impl PacketWriter {
     /// Fills in the CRC32c, or leaves zero when `zero_checksum` (RFC 9653).
     pub fn finish(self, buf: &mut [u8], zero_checksum: bool) {
         if !zero_checksum {
-            let sum = checksum(&buf[self.start..]);
+            // The field is still zero here: one pass over the whole packet.
+            let sum = crc32c::crc32c(&buf[self.start..]);
             buf[self.start + 8..self.start + 12].copy_from_slice(&sum.to_le_bytes());
         }
     }

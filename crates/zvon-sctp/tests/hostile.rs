@@ -161,3 +161,60 @@ proptest! {
         p.pump();
     }
 }
+
+#[test]
+fn zero_checksum_only_when_both_offer_it() {
+    use zvon_sctp::packet::Packet;
+    for (za, zb) in [(true, true), (true, false), (false, true), (false, false)] {
+        let now = Instant::now();
+        let cfg = |role, z| {
+            let mut c = Config::new(role);
+            c.zero_checksum = z;
+            c
+        };
+        let mut a = Association::new(cfg(Role::Client, za), Rng::from_seed_u64(1), now);
+        let mut b = Association::new(cfg(Role::Server, zb), Rng::from_seed_u64(2), now);
+        a.connect(now).unwrap();
+        b.connect(now).unwrap();
+        let mut buf = Vec::new();
+        let (mut zero, mut crc) = (0, 0);
+        let mut id = None;
+        for round in 0..20 {
+            if round == 5 {
+                id = Some(a.open_channel(ChannelOptions::new("z")).unwrap());
+            }
+            if round > 6
+                && let Some(id) = id
+            {
+                let _ = a.send(id, vec![1; 2000], MessageKind::Binary);
+            }
+            for dir in 0..2 {
+                let (from, to) = if dir == 0 {
+                    (&mut a, &mut b)
+                } else {
+                    (&mut b, &mut a)
+                };
+                while let Some(n) = from.poll_transmit(now, &mut buf) {
+                    let p = Packet::parse_unchecked(&buf[..n]).unwrap();
+                    if p.checksum() == 0 {
+                        zero += 1;
+                    } else {
+                        assert!(Packet::parse(&buf[..n], false).is_ok(), "a correct CRC32c");
+                        crc += 1;
+                    }
+                    to.handle_packet(now, &buf[..n]).unwrap();
+                }
+                while from.poll_event().is_some() {}
+            }
+        }
+        assert!(a.is_established() && b.is_established());
+        assert_eq!(a.zero_checksum(), za && zb);
+        if za && zb {
+            assert!(zero > 10, "zero {zero}, crc {crc}");
+            // The handshake (INIT, INIT ACK, COOKIE ECHO) always carries a CRC.
+            assert!(crc >= 4);
+        } else {
+            assert_eq!(zero, 0);
+        }
+    }
+}
