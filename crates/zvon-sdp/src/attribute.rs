@@ -374,6 +374,11 @@ fn single_token(name: &'static str, value: Option<&str>) -> AttrResult<String> {
     Ok(v.to_owned())
 }
 
+/// RFC 8866 `token-char`: visible ASCII except the separators `"(),/:;<=>?@[\]` and space.
+fn is_token_char(b: u8) -> bool {
+    matches!(b, 0x21 | 0x23..=0x27 | 0x2A..=0x2B | 0x2D..=0x2E | 0x30..=0x39 | 0x41..=0x5A | 0x5E..=0x7E)
+}
+
 fn is_decimal(s: &str) -> bool {
     let (int, frac) = match s.split_once('.') {
         Some((i, f)) => (i, Some(f)),
@@ -399,7 +404,8 @@ impl Attribute {
             Some((n, v)) => (n, Some(v)),
             None => (line, None),
         };
-        if name.is_empty() {
+        //# att-field = token
+        if name.is_empty() || !name.bytes().all(is_token_char) {
             return Err(ErrorKind::MalformedLine);
         }
         Self::from_parts(name, value)
@@ -990,6 +996,10 @@ impl Simulcast {
     //# sc-id = [sc-id-paused] rid-id
     fn parse_value(v: &str) -> AttrResult<Self> {
         const N: &str = "simulcast";
+        // Written back send-first, so a control character inside could reach the line end.
+        if v.bytes().any(|b| b.is_ascii_control()) {
+            return Err(bad_attr(N, "control character"));
+        }
         let mut s = Self {
             send: Vec::new(),
             recv: Vec::new(),

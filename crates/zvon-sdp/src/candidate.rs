@@ -250,6 +250,11 @@ impl Candidate {
     //#                         transport SP priority SP connection-address SP port SP
     //#                         cand-type [SP rel-addr] [SP rel-port] *(SP cand-extension)
     pub(crate) fn parse_value(value: &str) -> AttrResult<Self> {
+        // Fields are written back in a fixed order (raddr, rport, tcptype, then the rest), so a
+        // tab or line break inside one could end up at the end of a line and be trimmed away.
+        if value.bytes().any(|b| b.is_ascii_control()) {
+            return Err(bad_attr(NAME, "control character"));
+        }
         let mut t = value.split(' ').filter(|t| !t.is_empty());
         let mut next = |what: &'static str| t.next().ok_or(bad_attr(NAME, what));
         let foundation = next("missing foundation")?.to_owned();

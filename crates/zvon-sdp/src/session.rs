@@ -15,6 +15,10 @@ use crate::media::{MediaDescription, MediaKind};
 /// line ends). The model is plain data with public fields, so JSEP code can also build one from
 /// [`SessionDescription::new`] and write it.
 ///
+/// Writing cannot fail. A model built by hand must hold valid SDP tokens (no empty mid, no
+/// spaces inside an ufrag, ...) to parse back; `SessionDescription::parse(&d.to_string())`
+/// checks one.
+///
 /// Round-trip guarantee: for every input `x` that parses,
 /// `parse(&parse(x)?.to_string()) == parse(x)`. Browser output is usually also reproduced byte
 /// for byte (see the corpus test); differences are spelling only (`UDP` written `udp`,

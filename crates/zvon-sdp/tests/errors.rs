@@ -60,6 +60,13 @@ fn structure_errors_carry_line_numbers() {
         err(&format!("{HEAD}a=:value\r\n")),
         (5, ErrorKind::MalformedLine)
     );
+    for bad_name in ["a=x y:value", "a=a=sctp-port:1", "a=(x)"] {
+        assert_eq!(
+            err(&format!("{HEAD}{bad_name}\r\n")),
+            (5, ErrorKind::MalformedLine),
+            "{bad_name}"
+        );
+    }
     assert_eq!(
         err(&format!(
             "{HEAD}m=audio 9 RTP/AVP 0\r\no=- 1 2 IN IP4 0.0.0.0\r\n"
@@ -167,6 +174,12 @@ fn attribute_errors_name_the_attribute() {
             "a=candidate:1 1 udp 99999999999 1.2.3.4 5 typ host",
             "candidate",
         ),
+        // A tab inside a field could reach the line end when the fields are reordered.
+        (
+            "a=candidate:1 1 udp 1 1.2.3.4 5 typ host x 0\t tcptype active",
+            "candidate",
+        ),
+        ("a=simulcast:recv b\t send a", "simulcast"),
     ] {
         assert_eq!(attr_err(line), (6, name), "{line}");
     }
