@@ -196,20 +196,36 @@ fn public_hosts_connect_directly_and_fast() {
     // One-way latency is 20 ms (two access links of 10 ms): a check's round trip is 40 ms,
     // and the data goes right after the first success, so about two round trips in all.
     assert!(t <= Duration::from_millis(100), "took {t:?}");
-    // Nomination happens and both agree on it.
+    // Nomination, end-of-candidates both ways, nothing left to check: both reach the W3C
+    // `completed` state, on the same pair.
     let (a, b) = (w.a, w.b);
     drive(&mut w.sim, a, b, Duration::from_secs(2), |s| {
-        s.node(b).agent().ice.selected_pair().is_some()
-            && s.node(b)
-                .agent()
-                .events
-                .iter()
-                .filter(|(_, e)| matches!(e, IceEvent::SelectedPairChanged { .. }))
-                .count()
-                >= 1
-            && s.node(a).agent().ice.selected_pair().is_some()
+        s.node(a).agent().state() == IceConnectionState::Completed
+            && s.node(b).agent().state() == IceConnectionState::Completed
     })
     .unwrap();
+    let pa = w
+        .a()
+        .ice
+        .selected_pair()
+        .map(|(l, r)| (l.addr, r.addr))
+        .unwrap();
+    let pb = w
+        .b()
+        .ice
+        .selected_pair()
+        .map(|(l, r)| (r.addr, l.addr))
+        .unwrap();
+    assert_eq!(pa, pb);
+    let order: Vec<_> = w.a().states.iter().map(|(_, s)| *s).collect();
+    assert_eq!(
+        order,
+        [
+            IceConnectionState::Checking,
+            IceConnectionState::Connected,
+            IceConnectionState::Completed
+        ]
+    );
 }
 
 fn nat_name(n: Option<NatType>) -> String {
