@@ -320,8 +320,15 @@ enum Timer {
     ConsentCheck,
     /// Lite: next keepalive.
     Keepalive,
+    /// Every pair failed but the peer never signaled end-of-candidates: give up after a grace.
+    FailGrace,
 }
-const TIMER_COUNT: usize = 5;
+const TIMER_COUNT: usize = 6;
+
+/// Every pair failed and no end-of-candidates came: how long to wait for a late candidate
+/// before reporting `failed`. Many applications never signal end-of-candidates, and a W3C
+/// `failed` state that never comes is worse than one that comes a few seconds late.
+const FAIL_GRACE: Duration = Duration::from_secs(5);
 
 /// The ICE agent, sans-IO.
 ///
@@ -378,6 +385,8 @@ pub struct IceAgent {
     pending_turn: Vec<(usize, SocketAddr)>,
     /// The selected pair lost consent and nothing replaced it.
     consent_lost: bool,
+    /// Since when every pair has failed (for [`FAIL_GRACE`]).
+    all_failed_since: Option<Instant>,
 }
 
 impl IceAgent {
@@ -418,6 +427,7 @@ impl IceAgent {
             closed: false,
             pending_turn: Vec::new(),
             consent_lost: false,
+            all_failed_since: None,
         }
     }
 
@@ -1566,13 +1576,18 @@ impl IceAgent {
         } else {
             let all_failed = self.pairs.iter().all(|p| p.state == PairState::Failed);
             let gathering_done = self.gathering != GatheringState::Gathering;
-            if all_failed
-                && self.remote_end_of_candidates
-                && gathering_done
-                && self.checks.is_empty()
-            {
-                IceConnectionState::Failed
+            if all_failed && gathering_done && self.checks.is_empty() && !self.pairs.is_empty() {
+                let since = *self.all_failed_since.get_or_insert(now);
+                if self.remote_end_of_candidates || now >= since + FAIL_GRACE {
+                    self.timers[Timer::FailGrace as usize] = None;
+                    IceConnectionState::Failed
+                } else {
+                    self.timers[Timer::FailGrace as usize] = Some(since + FAIL_GRACE);
+                    IceConnectionState::Checking
+                }
             } else {
+                self.all_failed_since = None;
+                self.timers[Timer::FailGrace as usize] = None;
                 IceConnectionState::Checking
             }
         };
@@ -1904,6 +1919,9 @@ impl IceAgent {
         }
         if expired(self.timers[Timer::ConsentCheck as usize]) {
             self.consent_tick(now);
+        }
+        if expired(self.timers[Timer::FailGrace as usize]) {
+            self.timers[Timer::FailGrace as usize] = None;
         }
         if expired(self.timers[Timer::Keepalive as usize]) {
             self.keepalive_due = self.selected.is_some();

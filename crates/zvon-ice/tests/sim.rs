@@ -842,3 +842,30 @@ fn random_sweep_connects() {
     }
     println!("sweep of {runs}: worst {:?} (seed {})", worst.0, worst.1);
 }
+
+/// Nothing gets through and the peer never signals end-of-candidates (as many applications
+/// do not): the agent still ends `failed`, a grace period after its last pair failed.
+#[test]
+fn unreachable_peer_fails_without_end_of_candidates() {
+    let mut w = build(Setup {
+        turn: false,
+        stun: false,
+        ..Setup::default()
+    });
+    let (a, b) = (w.a, w.b);
+    w.sim.node_mut(a).agent_mut().send_eoc = false;
+    w.sim.node_mut(b).agent_mut().send_eoc = false;
+    w.sim.cut(b);
+    let t0 = w.sim.now();
+    drive(&mut w.sim, a, b, Duration::from_secs(30), |s| {
+        s.node(a).agent().state() == IceConnectionState::Failed
+    })
+    .unwrap();
+    let took = w.sim.now() - t0;
+    // Checks give up after ~8 s (9 checks, RTO 250 ms doubling to 1 s, then Rm), plus 5 s.
+    assert!(
+        took >= Duration::from_secs(10) && took <= Duration::from_secs(16),
+        "failed after {took:?}"
+    );
+    println!("unreachable peer: failed after {took:?}");
+}

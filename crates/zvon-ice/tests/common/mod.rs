@@ -39,6 +39,8 @@ pub struct AgentNode {
     last_now: Option<Instant>,
     /// Signal local candidates to the peer.
     pub trickle: bool,
+    /// Signal end-of-candidates once gathering completes.
+    pub send_eoc: bool,
     /// Sent every 100 ms while a pair is selected (application traffic that survives loss).
     pub beacon: Option<Vec<u8>>,
     next_beacon: Option<Instant>,
@@ -58,6 +60,7 @@ impl AgentNode {
             buf: Vec::with_capacity(2048),
             last_now: None,
             trickle: true,
+            send_eoc: true,
             beacon: None,
             next_beacon: None,
         }
@@ -85,7 +88,7 @@ impl AgentNode {
                 IceEvent::LocalCandidate(c) if self.trickle => {
                     self.outbox.push(Signal::Candidate(c.clone()))
                 }
-                IceEvent::GatheringComplete if self.trickle => {
+                IceEvent::GatheringComplete if self.trickle && self.send_eoc => {
                     self.outbox.push(Signal::EndOfCandidates)
                 }
                 IceEvent::ConnectionStateChanged(s) => self.states.push((now, *s)),
