@@ -288,3 +288,12 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn contexts_move_between_threads() {
+    // The runtime moves connections (and their SRTP state) between tokio worker threads.
+    fn send_and_sync<T: Send + Sync>() {}
+    send_and_sync::<Context>();
+    send_and_sync::<Session>();
+    send_and_sync::<Error>();
+}
