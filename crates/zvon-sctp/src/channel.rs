@@ -227,7 +227,7 @@ impl Association {
             }
             .encode(&mut msg);
             //# RFC 8832 6: DCEP messages go reliable and ordered.
-            self.tx.push(id, ppid::DCEP, msg, MessagePolicy::default());
+            self.tx.push_control(id, ppid::DCEP, msg);
         }
         self.events
             .push_back(Event::ChannelOpen { id: ChannelId(id) });
@@ -259,6 +259,10 @@ impl Association {
             .channels
             .get(&id.0)
             .ok_or(Error::UnknownChannel(id.0))?;
+        if !self.is_established() {
+            //# RFC 9260 9.2: no new data once shutdown has begun.
+            return Err(Error::NotEstablished);
+        }
         if ch.state != ChannelState::Open || self.tx.is_closed(id.0) {
             return Err(Error::ChannelNotOpen(id.0));
         }
@@ -482,12 +486,7 @@ impl Association {
                         in_reset: false,
                     },
                 );
-                self.tx.push(
-                    stream,
-                    ppid::DCEP,
-                    vec![dcep::ACK],
-                    MessagePolicy::default(),
-                );
+                self.tx.push_control(stream, ppid::DCEP, vec![dcep::ACK]);
                 self.events.push_back(Event::IncomingChannel {
                     id: ChannelId(stream),
                     label: open.label,

@@ -56,6 +56,8 @@ struct OutMessage {
     mid: Option<u32>,
     next_fsn: u32,
     msg_seq: u64,
+    /// Counts toward the buffered amount (user data; DCEP messages do not).
+    counted: bool,
 }
 
 #[derive(Debug, Default)]
@@ -100,10 +102,27 @@ impl SendQueue {
         self.streams.get(&stream).map_or(0, |s| s.low_threshold)
     }
 
-    /// Queues a message. The caller checked the size limits.
+    /// Queues a user message. The caller checked the size limits.
     pub(crate) fn push(&mut self, stream: u16, ppid: u32, data: Vec<u8>, policy: MessagePolicy) {
+        self.push_inner(stream, ppid, data, policy, true);
+    }
+
+    /// Queues a protocol message (DCEP): sent in order with the stream's user messages, but
+    /// not part of `bufferedAmount`.
+    pub(crate) fn push_control(&mut self, stream: u16, ppid: u32, data: Vec<u8>) {
+        self.push_inner(stream, ppid, data, MessagePolicy::default(), false);
+    }
+
+    fn push_inner(
+        &mut self,
+        stream: u16,
+        ppid: u32,
+        data: Vec<u8>,
+        policy: MessagePolicy,
+        counted: bool,
+    ) {
         let s = self.streams.entry(stream).or_default();
-        let len = data.len();
+        let len = if counted { data.len() } else { 0 };
         s.queue.push_back(OutMessage {
             data: Arc::new(data),
             ppid,
@@ -112,6 +131,7 @@ impl SendQueue {
             mid: None,
             next_fsn: 0,
             msg_seq: self.next_msg_seq,
+            counted,
         });
         self.next_msg_seq += 1;
         s.buffered += len;
@@ -160,7 +180,7 @@ impl SendQueue {
             };
             if m.offset == 0 && m.policy.expires.is_some_and(|e| now >= e) {
                 // Expired before a byte of it left: drop it without spending a TSN.
-                let len = m.data.len();
+                let len = if m.counted { m.data.len() } else { 0 };
                 s.queue.pop_front();
                 s.buffered -= len;
                 self.total_buffered -= len;
@@ -222,12 +242,15 @@ impl SendQueue {
             };
             m.offset += take;
             m.next_fsn = m.next_fsn.wrapping_add(1);
-            s.buffered -= take;
-            self.total_buffered -= take;
+            let counted = if m.counted { take } else { 0 };
+            s.buffered -= counted;
+            self.total_buffered -= counted;
             if end {
                 s.queue.pop_front();
             }
-            Self::check_low(&mut self.low_events, sid, s, take);
+            if counted > 0 {
+                Self::check_low(&mut self.low_events, sid, s, counted);
+            }
             if s.queue.is_empty() {
                 s.in_rr = false;
                 self.rr.pop_front();
@@ -252,7 +275,11 @@ impl SendQueue {
             && let Some(pos) = s.queue.iter().position(|m| m.msg_seq == msg_seq)
         {
             let m = &s.queue[pos];
-            let left = m.data.len() - m.offset;
+            let left = if m.counted {
+                m.data.len() - m.offset
+            } else {
+                0
+            };
             s.queue.remove(pos);
             s.buffered -= left;
             self.total_buffered -= left;
@@ -280,7 +307,12 @@ impl SendQueue {
     /// Forgets a stream entirely (channel closed, id free for reuse).
     pub(crate) fn remove_stream(&mut self, stream: u16) {
         if let Some(s) = self.streams.remove(&stream) {
-            let left: usize = s.queue.iter().map(|m| m.data.len() - m.offset).sum();
+            let left: usize = s
+                .queue
+                .iter()
+                .filter(|m| m.counted)
+                .map(|m| m.data.len() - m.offset)
+                .sum();
             self.total_buffered -= left;
             self.rr.retain(|&x| x != stream);
         }

@@ -361,3 +361,49 @@ fn staggered_connects_and_lossy_handshakes_establish() {
         .unwrap_or_else(|e| panic!("seed {seed}: {e}"));
     }
 }
+
+#[test]
+fn buffered_amount_counts_user_bytes_and_fires_low_once_below_threshold() {
+    let (mut sim, a, b) = connected_pair(
+        20,
+        LinkConfig::ideal().with_latency(Duration::from_millis(10)),
+    );
+    let id = sim
+        .node_mut(a)
+        .assoc
+        .open_channel(ChannelOptions::new("buf"))
+        .unwrap();
+    assert_eq!(
+        sim.node(a).assoc.buffered_amount(id),
+        0,
+        "the DCEP OPEN is not user data"
+    );
+    sim.run_until(Limits::time(secs(5)), |s| !s.node(b).incoming.is_empty())
+        .unwrap();
+    assert!(
+        !sim.node(a)
+            .has_event(|e| matches!(e, Event::BufferedAmountLow { .. }))
+    );
+    sim.node_mut(a)
+        .assoc
+        .set_buffered_amount_low_threshold(id, 100_000);
+    for _ in 0..20 {
+        sim.node_mut(a)
+            .assoc
+            .send(id, vec![0; 50_000], MessageKind::Binary)
+            .unwrap();
+    }
+    assert_eq!(sim.node(a).assoc.buffered_amount(id), 1_000_000);
+    sim.run_until(Limits::time(secs(30)), |s| {
+        s.node(b).messages(id).len() == 20
+    })
+    .unwrap();
+    let lows = sim
+        .node(a)
+        .events
+        .iter()
+        .filter(|(_, e)| matches!(e, Event::BufferedAmountLow { .. }))
+        .count();
+    assert_eq!(lows, 1, "one crossing, one event");
+    assert_eq!(sim.node(a).assoc.buffered_amount(id), 0);
+}
