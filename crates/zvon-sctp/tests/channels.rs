@@ -407,3 +407,50 @@ fn buffered_amount_counts_user_bytes_and_fires_low_once_below_threshold() {
     assert_eq!(lows, 1, "one crossing, one event");
     assert_eq!(sim.node(a).assoc.buffered_amount(id), 0);
 }
+
+#[test]
+fn heartbeats_keep_an_idle_association_and_detect_a_dead_peer() {
+    let link = LinkConfig::ideal().with_latency(Duration::from_millis(30));
+    let (mut sim, a, b) = pair(21, link, |c| {
+        c.heartbeat_interval = Some(Duration::from_secs(1));
+        c.max_retransmissions = Some(5);
+    });
+    sim.run_until(Limits::time(secs(10)), |s| {
+        s.node(a).connected() && s.node(b).connected()
+    })
+    .unwrap();
+    // Idle for a minute: heartbeats go both ways, RTT is measured, nothing breaks.
+    sim.advance(secs(60)).unwrap();
+    let pa = sim.node(a);
+    assert!(pa.assoc.is_established() && sim.node(b).assoc.is_established());
+    assert!(pa.assoc.stats().packets_sent > 30, "heartbeats were sent");
+    let rtt = pa.assoc.rtt().expect("heartbeat acks measure the RTT");
+    assert!(
+        rtt >= Duration::from_millis(55) && rtt <= Duration::from_millis(70),
+        "{rtt:?}"
+    );
+    // The peer goes silent: A gives up after max_retransmissions unanswered heartbeats.
+    sim.cut(b);
+    sim.run_until(Limits::time(secs(600)), |s| {
+        s.node(a).has_event(|e| {
+            matches!(
+                e,
+                Event::Aborted {
+                    reason: zvon_sctp::Error::Unreachable(_)
+                }
+            )
+        })
+    })
+    .unwrap();
+    assert_eq!(
+        sim.node(a).assoc.state(),
+        zvon_sctp::AssociationState::Closed
+    );
+}
+
+#[test]
+fn association_is_send_and_sync() {
+    fn check<T: Send + Sync>() {}
+    check::<zvon_sctp::Association>();
+    check::<Event>();
+}

@@ -271,6 +271,18 @@ impl BulkResult {
 
 /// Moves `total` bytes A -> B on one reliable ordered channel and checks every byte.
 pub fn bulk(seed: u64, link: LinkConfig, total: u64, msg_size: usize, buffer: usize) -> BulkResult {
+    bulk_with(seed, link, total, msg_size, buffer, |_| {})
+}
+
+/// [`bulk`] with a configuration tweak applied to both sides.
+pub fn bulk_with(
+    seed: u64,
+    link: LinkConfig,
+    total: u64,
+    msg_size: usize,
+    buffer: usize,
+    tweak: impl Fn(&mut Config),
+) -> BulkResult {
     use zvon_netsim::Limits;
     use zvon_sctp::ChannelOptions;
     #[allow(clippy::disallowed_methods)] // ok: wall time of the test itself, for the report
@@ -278,6 +290,7 @@ pub fn bulk(seed: u64, link: LinkConfig, total: u64, msg_size: usize, buffer: us
     let (mut sim, a, b) = pair(seed, link, |c| {
         c.remote_max_message_size = 1 << 20;
         c.max_message_size = 1 << 20;
+        tweak(c);
     });
     let id = sim
         .node_mut(a)
