@@ -132,3 +132,17 @@ fn small_messages_wrap_sequence_numbers() {
         );
     }
 }
+
+#[test]
+fn duplication_jitter_and_reordering() {
+    run(
+        "5% duplicates, jitter, 2% reorder, 1% loss",
+        8,
+        LinkConfig::ideal()
+            .with_latency(ms(2))
+            .with_jitter(ms(1))
+            .with_duplicate(0.05)
+            .with_reorder(0.02, ms(4))
+            .with_loss(0.01),
+    );
+}
