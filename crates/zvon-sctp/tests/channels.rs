@@ -454,3 +454,39 @@ fn association_is_send_and_sync() {
     check::<zvon_sctp::Association>();
     check::<Event>();
 }
+
+/// RFC 7053: the last DATA chunk before the sender goes idle carries the I-bit, so a message
+/// spanning an odd number of packets is acknowledged at once instead of after the 200 ms
+/// delayed-SACK timer (the stall sctp-proto and rtc-sctp show, see /work/shared/PEERS.md).
+#[test]
+fn odd_packet_messages_do_not_wait_for_the_delayed_sack() {
+    let (mut sim, a, b) = connected_pair(
+        22,
+        LinkConfig::ideal().with_latency(Duration::from_millis(5)),
+    );
+    let id = sim
+        .node_mut(a)
+        .assoc
+        .open_channel(ChannelOptions::new("ping"))
+        .unwrap();
+    sim.run_until(Limits::time(secs(5)), |s| !s.node(b).incoming.is_empty())
+        .unwrap();
+    let start = sim.now();
+    for i in 0..50 {
+        // Three packets' worth: the receiver would SACK after two and delay the third.
+        sim.node_mut(a)
+            .assoc
+            .send(id, vec![i as u8; 3000], MessageKind::Binary)
+            .unwrap();
+        sim.run_until(Limits::time(secs(5)), |s| {
+            s.node(b).messages(id).len() == i + 1 && s.node(a).assoc.congestion().1 == 0
+        })
+        .unwrap();
+    }
+    let per_message = (sim.now() - start) / 50;
+    // One round trip is 10 ms; a delayed SACK would make it 200 ms.
+    assert!(
+        per_message < Duration::from_millis(15),
+        "{per_message:?} per message"
+    );
+}
