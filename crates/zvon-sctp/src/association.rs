@@ -948,8 +948,6 @@ impl Association {
         }
         if self.state != S::ShutdownReceived {
             self.state = S::ShutdownReceived;
-            self.timers
-                .set(Timer::ShutdownGuard, now + self.rto.rto() * 5);
         }
         self.check_shutdown(now);
         Ok(())
@@ -964,8 +962,9 @@ impl Association {
                 self.send_shutdown = true;
                 self.timers.stop(Timer::T3Rtx);
                 self.timers.set(Timer::T2Shutdown, now + self.rto.rto());
+                //# RFC 9260 9.2: the T5 guard, suggested at 5 x RTO.Max.
                 self.timers
-                    .set(Timer::ShutdownGuard, now + self.rto.rto() * 5);
+                    .set(Timer::ShutdownGuard, now + self.cfg.rto_max * 5);
             }
             S::ShutdownReceived if drained => {
                 self.state = S::ShutdownAckSent;

@@ -490,3 +490,45 @@ fn odd_packet_messages_do_not_wait_for_the_delayed_sack() {
         "{per_message:?} per message"
     );
 }
+
+#[test]
+fn shutdown_waits_for_the_peers_queued_data() {
+    let link = LinkConfig::ideal()
+        .with_latency(Duration::from_millis(10))
+        .with_rate(10_000_000, 64 * 1024);
+    let (mut sim, a, b) = pair(23, link, |_| {});
+    let id = sim
+        .node_mut(a)
+        .assoc
+        .open_channel(ChannelOptions::new("c"))
+        .unwrap();
+    sim.run_until(Limits::time(secs(5)), |s| !s.node(b).incoming.is_empty())
+        .unwrap();
+    // B has 3 MB queued (2.4 s at 10 Mbit/s) when A starts the shutdown.
+    for i in 0..50u8 {
+        sim.node_mut(b)
+            .assoc
+            .send(id, vec![i; 60_000], MessageKind::Binary)
+            .unwrap();
+    }
+    let now = sim.now();
+    sim.node_mut(a).assoc.close(now);
+    let closed = |p: &Peer| p.has_event(|e| matches!(e, Event::Closed));
+    sim.run_until(Limits::time(secs(60)), |s| {
+        closed(s.node(a)) && closed(s.node(b))
+    })
+    .unwrap();
+    let got = sim.node(a).messages(id);
+    assert_eq!(got.len(), 50);
+    assert!(
+        got.iter()
+            .enumerate()
+            .all(|(i, m)| m.len() == 60_000 && m[0] == i as u8)
+    );
+    assert!(
+        sim.node_mut(b)
+            .assoc
+            .send(id, vec![1], MessageKind::Binary)
+            .is_err()
+    );
+}
