@@ -198,7 +198,14 @@ impl Association {
     /// A closed association. Call [`connect`](Self::connect) to send INIT, or wait for the
     /// peer's INIT (over DTLS both sides usually connect; the collision is handled per RFC
     /// 9260 5.2.4).
-    pub fn new(cfg: Config, mut rng: Rng, now: Instant) -> Self {
+    pub fn new(mut cfg: Config, mut rng: Rng, now: Instant) -> Self {
+        // Values that would make the protocol impossible are pulled into range rather than
+        // trusted: an MTU must fit headers and some data, and a stream count cannot be zero.
+        cfg.mtu = cfg.mtu.clamp(256, 65_535);
+        cfg.max_streams = cfg.max_streams.max(1);
+        cfg.initial_cwnd_mtus = cfg.initial_cwnd_mtus.max(1);
+        cfg.rto_min = cfg.rto_min.max(Duration::from_millis(1));
+        cfg.rto_max = cfg.rto_max.max(cfg.rto_min);
         let mut secret = [0u8; 32];
         rng.fill(&mut secret);
         let key = hmac::Key::new(hmac::HMAC_SHA256, &secret);

@@ -20,8 +20,8 @@ pub struct Config {
     pub local_port: u16,
     /// Remote SCTP port.
     pub remote_port: u16,
-    /// Largest SCTP packet. The default, 1191 bytes, is what Chromium uses: a 1280-byte IPv6
-    /// minimum MTU less IP, UDP and DTLS record overhead.
+    /// Largest SCTP packet (clamped to 256..=65535). The default, 1191 bytes, is what Chromium
+    /// uses: a 1280-byte IPv6 minimum MTU less IP, UDP and DTLS record overhead.
     pub mtu: usize,
     /// Receive buffer: the advertised receiver window (a_rwnd) when nothing is buffered.
     pub max_receive_buffer: usize,
