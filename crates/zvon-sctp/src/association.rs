@@ -579,8 +579,11 @@ impl Association {
             self.rx.ack_now = true;
         }
         let used = self.reasm.buffered + self.rx_event_bytes + self.held_bytes;
-        if used >= self.cfg.max_receive_buffer && tsn > self.rx.highest() {
+        let max = self.cfg.max_receive_buffer;
+        if used >= max && (tsn > self.rx.highest() || used >= 2 * max) {
             //# RFC 9260 6.2: with no window left, drop new data beyond the highest TSN.
+            // Filling holes below it stays allowed, up to twice the window: a peer that sent
+            // far ahead and then fills the gap cannot grow the buffer without bound.
             self.rx.ack_now = true;
             return Ok(());
         }
