@@ -886,15 +886,14 @@ impl IceAgent {
             // Not ours at all (a stale session or another agent on a shared port): drop.
             return;
         };
+        // Borrowed, not cloned: this runs for every inbound check.
         let pwd = if previous {
-            self.previous_local
-                .as_ref()
-                .map(|c| c.pwd.clone())
-                .unwrap_or_default()
+            self.previous_local.as_ref().map_or("", |c| c.pwd.as_str())
         } else {
-            self.local_creds.pwd.clone()
+            self.local_creds.pwd.as_str()
         };
-        if !msg.has_integrity || !msg.verify_short_term(&pwd) {
+        let authentic = msg.has_integrity && msg.verify_short_term(pwd);
+        if !authentic {
             //# If the MESSAGE-INTEGRITY check fails, the server ... MUST reject the request
             //# with an error response ... 401 (Unauthenticated).
             self.respond_error(local, peer, msg.txid, 401, previous);
