@@ -69,7 +69,10 @@ async fn mdns_host_candidate_is_resolved_and_used() {
         loop {
             tokio::select! {
                 ev = a.next_event() => match ev.unwrap() {
-                    DriverEvent::Ice(IceEvent::LocalCandidate(c)) => { b.command(Command::RemoteCandidate(c)); }
+                    // a's candidates are withheld from b: the only way the two meet is a
+                    // check from a to the resolved name (b then learns a as peer-reflexive),
+                    // so connecting at all proves the resolution was used.
+                    DriverEvent::Ice(IceEvent::LocalCandidate(_)) => {}
                     DriverEvent::Ice(IceEvent::SelectedPairChanged { remote, .. }) => {
                         connected_a = Some(remote.addr);
                         return;
