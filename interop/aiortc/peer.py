@@ -13,6 +13,7 @@ import os
 import re
 import signal
 import sys
+import threading
 import time
 
 import aioice.ice
@@ -93,6 +94,8 @@ class Peer:
         self.skip_notes = []
         self.errors = []
         self.finished = False
+        self.result_sent = False
+        self.last_state = None
         self.info_sent = False
         self.echoed = 0
         self.local_sdp = None
@@ -105,6 +108,9 @@ class Peer:
         @self.pc.on("connectionstatechange")
         def on_state():
             state = self.pc.connectionState
+            if state == self.last_state:
+                return
+            self.last_state = state
             self.log(f"connection state {state}")
             self.send({"type": "state", "connection": state})
             if state == "failed":
@@ -121,6 +127,11 @@ class Peer:
         sys.stderr.flush()
 
     def send(self, obj) -> None:
+        # Nothing follows the result line.
+        if self.result_sent:
+            return
+        if obj.get("type") == "result":
+            self.result_sent = True
         sys.stdout.write(json.dumps(obj, separators=(",", ":")) + "\n")
         sys.stdout.flush()
 
@@ -341,11 +352,21 @@ class Peer:
             self.log(f"ignoring message type {kind}")
 
     async def read_stdin(self) -> None:
+        # A thread reads stdin: asyncio's pipe transport refuses regular files and /dev/null.
         loop = asyncio.get_running_loop()
-        reader = asyncio.StreamReader(limit=16 * 1024 * 1024)
-        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+        lines: asyncio.Queue = asyncio.Queue()
+
+        def reader() -> None:
+            try:
+                for raw in sys.stdin.buffer:
+                    loop.call_soon_threadsafe(lines.put_nowait, raw)
+                loop.call_soon_threadsafe(lines.put_nowait, b"")
+            except RuntimeError:
+                pass  # the loop is gone: we are exiting anyway
+
+        threading.Thread(target=reader, name="stdin", daemon=True).start()
         while True:
-            line = await reader.readline()
+            line = await lines.get()
             if not line:
                 break
             line = line.strip()

@@ -115,6 +115,9 @@ export class Harness {
   }
 
   send(obj) {
+    // Nothing follows the result line.
+    if (this.resultSent) return;
+    if (obj.type === "result") this.resultSent = true;
     process.stdout.write(JSON.stringify(obj) + "\n");
   }
 
@@ -146,6 +149,9 @@ export class Harness {
   }
 
   connectionState(state) {
+    // node-webrtc reads the state when it dispatches a queued event: repeats happen.
+    if (state === this.lastState) return;
+    this.lastState = state;
     this.log(`connection state ${state}`);
     this.send({ type: "state", connection: state });
     if (state === "failed") this.fail("connection failed");
