@@ -38,6 +38,19 @@ pub enum ChannelState {
     Closed,
 }
 
+/// Channel priorities: the W3C `RTCPriorityType` values as RFC 8831 6.4 and RFC 8832 5.1 put
+/// them on the wire. The scheduler gives busy channels bytes in proportion to these weights.
+pub mod priority {
+    /// `very-low` (RFC 8832 "below normal").
+    pub const VERY_LOW: u16 = 128;
+    /// `low`, the default (RFC 8832 "normal").
+    pub const LOW: u16 = 256;
+    /// `medium` (RFC 8832 "high").
+    pub const MEDIUM: u16 = 512;
+    /// `high` (RFC 8832 "extra high").
+    pub const HIGH: u16 = 1024;
+}
+
 /// What `open_channel` creates (the W3C `RTCDataChannelInit`, plus the label).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChannelOptions {
@@ -52,7 +65,9 @@ pub struct ChannelOptions {
     /// `negotiated: true, id`: both sides create the channel themselves with this stream id,
     /// no DCEP.
     pub negotiated: Option<u16>,
-    /// Priority (RFC 8832 5.1: 128 below normal, 256 normal, 512 high, 1024 extra high).
+    /// Priority (RFC 8832 5.1: 128 below normal, 256 normal, 512 high, 1024 extra high; see
+    /// [`priority`]): the channel's weight in the send scheduler. Any value from 1 up is a
+    /// weight; 0 counts as 1.
     pub priority: u16,
 }
 
@@ -65,7 +80,7 @@ impl ChannelOptions {
             ordered: true,
             reliability: Reliability::Reliable,
             negotiated: None,
-            priority: 256,
+            priority: priority::LOW,
         }
     }
 }
@@ -216,6 +231,7 @@ impl Association {
             return;
         }
         ch.state = ChannelState::Open;
+        self.tx.set_priority(id, ch.priority);
         if !ch.negotiated {
             let mut msg = Vec::with_capacity(12 + ch.label.len() + ch.protocol.len());
             Open {
@@ -333,6 +349,11 @@ impl Association {
         self.channels
             .get(&id.0)
             .map(|c| (c.label.as_str(), c.protocol.as_str()))
+    }
+
+    /// The channel's priority (its own, or the one the peer's DATA_CHANNEL_OPEN named).
+    pub fn channel_priority(&self, id: ChannelId) -> Option<u16> {
+        self.channels.get(&id.0).map(|c| c.priority)
     }
 
     /// Number of channels not yet closed.
@@ -486,6 +507,7 @@ impl Association {
                         in_reset: false,
                     },
                 );
+                self.tx.set_priority(stream, open.priority);
                 self.tx.push_control(stream, ppid::DCEP, vec![dcep::ACK]);
                 self.events.push_back(Event::IncomingChannel {
                     id: ChannelId(stream),

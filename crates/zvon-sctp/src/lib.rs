@@ -18,8 +18,9 @@
 //! - data channels (RFC 8831, DCEP of RFC 8832): in-band and negotiated channels, stream id
 //!   parity by DTLS role, ordered/unordered, string/binary/empty messages, `bufferedAmount`
 //!   with its low-threshold event, per-channel close, the W3C channel states;
-//! - a round-robin scheduler over channels: by message with DATA, by fragment with I-DATA,
-//!   so a bulk channel does not starve a chat channel.
+//! - a weighted fair scheduler over channels (stride scheduling by channel priority, RFC 8831
+//!   6.4): by message with DATA, by fragment with I-DATA, so that busy channels share bytes in
+//!   proportion to their priorities and a bulk channel does not starve a chat channel.
 //!
 //! The hot path allocates nothing per chunk to parse (chunks are views over the packet), keeps
 //! a user message once (fragments are ranges of it), and keeps sent data in a `VecDeque` by
@@ -58,6 +59,8 @@ mod timer;
 pub mod tsn;
 
 pub use association::{Association, AssociationState, Stats};
-pub use channel::{ChannelId, ChannelOptions, ChannelState, Event, MessageKind, Reliability};
+pub use channel::{
+    ChannelId, ChannelOptions, ChannelState, Event, MessageKind, Reliability, priority,
+};
 pub use config::{Config, Role};
 pub use error::Error;

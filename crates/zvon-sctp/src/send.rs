@@ -1,8 +1,17 @@
 //! The send queue: user messages stored once (a `Vec` moved in, behind an `Arc`), one FIFO per
-//! stream, and a round-robin scheduler over the streams that have data. Fragments are ranges
+//! stream, and a weighted fair scheduler over the streams that have data. Fragments are ranges
 //! of the stored message, so neither queuing nor retransmitting copies user data.
+//!
+//! The scheduler is stride scheduling (weighted fair queuing with virtual time), as dcsctp
+//! weights streams by priority: every stream with data has a virtual time, the stream with the
+//! lowest one sends next, and sending `n` bytes advances its virtual time by `n / priority`.
+//! Over time each busy stream gets bytes in proportion to its priority (RFC 8831 6.4 / RFC
+//! 8832 5.1: 128, 256, 512, 1024). A stream that was idle joins at the current virtual time, so
+//! it neither banks credit while idle nor waits behind the backlog of a busy stream: a chat
+//! message goes next, or after one bulk message without I-DATA, whatever the priorities.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap, VecDeque};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -60,7 +69,14 @@ struct OutMessage {
     counted: bool,
 }
 
-#[derive(Debug, Default)]
+/// The priority of a stream nobody set one for: "normal" (RFC 8832 5.1), the W3C "low".
+pub(crate) const DEFAULT_PRIORITY: u16 = 256;
+
+/// Virtual time per byte at priority 1: large enough that even priority 65535 advances by a
+/// whole unit per byte.
+const STRIDE_SCALE: u64 = 1 << 16;
+
+#[derive(Debug)]
 struct OutStream {
     queue: VecDeque<OutMessage>,
     next_ssn: u32,
@@ -69,16 +85,49 @@ struct OutStream {
     low_threshold: usize,
     /// Closing: no new messages are accepted.
     closed: bool,
-    in_rr: bool,
+    /// Has data and a place in the scheduler (an entry in the heap, or the current turn).
+    active: bool,
+    /// Weight in the scheduler (the channel priority, at least 1).
+    priority: u16,
+    /// Virtual time: where this stream stands in the fair share.
+    pass: u64,
+    /// Identifies this stream's live heap entry; older entries are stale.
+    sched_seq: u64,
 }
 
-/// Per-stream FIFOs and the round-robin scheduler.
+impl Default for OutStream {
+    fn default() -> Self {
+        Self {
+            queue: VecDeque::new(),
+            next_ssn: 0,
+            next_unordered_mid: 0,
+            buffered: 0,
+            low_threshold: 0,
+            closed: false,
+            active: false,
+            priority: DEFAULT_PRIORITY,
+            pass: 0,
+            sched_seq: 0,
+        }
+    }
+}
+
+/// Per-stream FIFOs and the weighted fair scheduler.
 #[derive(Debug, Default)]
 pub(crate) struct SendQueue {
     streams: BTreeMap<u16, OutStream>,
-    /// Streams with queued data, in turn order. With DATA (no interleaving) the front stream
-    /// keeps its turn until its current message is fully fragmented.
-    rr: VecDeque<u16>,
+    /// Streams waiting for their turn, lowest virtual time first (ties in arrival order).
+    /// Entries are checked against the stream when popped: a stream that went idle or away
+    /// leaves a stale entry behind rather than costing a search.
+    heap: BinaryHeap<Reverse<(u64, u64, u16)>>,
+    /// The stream whose turn it is. With DATA (no interleaving) it keeps the turn until its
+    /// current message is fully fragmented, since DATA fragments need consecutive TSNs.
+    current: Option<u16>,
+    /// Virtual time of the scheduler: that of the stream last given the turn.
+    vtime: u64,
+    next_sched_seq: u64,
+    /// Streams with `active` set.
+    active: usize,
     total_buffered: usize,
     next_msg_seq: u64,
     /// Streams whose buffered amount fell to or below their low threshold.
@@ -100,6 +149,11 @@ impl SendQueue {
 
     pub(crate) fn low_threshold(&self, stream: u16) -> usize {
         self.streams.get(&stream).map_or(0, |s| s.low_threshold)
+    }
+
+    /// Sets the stream's weight in the scheduler (the channel priority).
+    pub(crate) fn set_priority(&mut self, stream: u16, priority: u16) {
+        self.streams.entry(stream).or_default().priority = priority.max(1);
     }
 
     /// Queues a user message. The caller checked the size limits.
@@ -136,15 +190,60 @@ impl SendQueue {
         self.next_msg_seq += 1;
         s.buffered += len;
         self.total_buffered += len;
-        if !s.in_rr {
-            s.in_rr = true;
-            self.rr.push_back(stream);
+        if !s.active {
+            s.active = true;
+            self.active += 1;
+            // An idle stream banks no credit: it joins at the current virtual time.
+            s.pass = s.pass.max(self.vtime);
+            Self::enqueue(&mut self.heap, &mut self.next_sched_seq, stream, s);
         }
+    }
+
+    fn enqueue(
+        heap: &mut BinaryHeap<Reverse<(u64, u64, u16)>>,
+        next_seq: &mut u64,
+        sid: u16,
+        s: &mut OutStream,
+    ) {
+        s.sched_seq = *next_seq;
+        *next_seq += 1;
+        heap.push(Reverse((s.pass, s.sched_seq, sid)));
+    }
+
+    fn deactivate(&mut self, sid: u16) {
+        if let Some(s) = self.streams.get_mut(&sid)
+            && s.active
+        {
+            s.active = false;
+            self.active -= 1;
+        }
+        if self.current == Some(sid) {
+            self.current = None;
+        }
+    }
+
+    /// The stream whose turn it is: the current one, or the live heap entry with the lowest
+    /// virtual time (which becomes current).
+    fn turn(&mut self) -> Option<u16> {
+        if let Some(sid) = self.current {
+            return Some(sid);
+        }
+        while let Some(Reverse((pass, seq, sid))) = self.heap.pop() {
+            if let Some(s) = self.streams.get(&sid)
+                && s.active
+                && s.sched_seq == seq
+            {
+                self.vtime = self.vtime.max(pass);
+                self.current = Some(sid);
+                return Some(sid);
+            }
+        }
+        None
     }
 
     /// `true` when nothing waits to be fragmented.
     pub(crate) fn is_empty(&self) -> bool {
-        self.rr.is_empty()
+        self.active == 0
     }
 
     /// `true` when `stream` has no unsent bytes.
@@ -168,14 +267,13 @@ impl SendQueue {
         interleaving: bool,
     ) -> Option<Fragment> {
         loop {
-            let &sid = self.rr.front()?;
+            let sid = self.turn()?;
             let Some(s) = self.streams.get_mut(&sid) else {
-                self.rr.pop_front();
+                self.current = None;
                 continue;
             };
             let Some(m) = s.queue.front_mut() else {
-                s.in_rr = false;
-                self.rr.pop_front();
+                self.deactivate(sid);
                 continue;
             };
             if m.offset == 0 && m.policy.expires.is_some_and(|e| now >= e) {
@@ -251,12 +349,17 @@ impl SendQueue {
             if counted > 0 {
                 Self::check_low(&mut self.low_events, sid, s, counted);
             }
+            //# RFC 8831 6.4: channels are scheduled by priority; the stream pays for what it
+            //# sent in virtual time, less the higher its priority.
+            let cost = (take as u64 * STRIDE_SCALE / s.priority.max(1) as u64).max(1);
+            s.pass = s.pass.saturating_add(cost);
             if s.queue.is_empty() {
-                s.in_rr = false;
-                self.rr.pop_front();
+                s.active = false;
+                self.active -= 1;
+                self.current = None;
             } else if end || interleaving {
-                // ok: front exists, we just read it
-                self.rr.rotate_left(1);
+                self.current = None;
+                Self::enqueue(&mut self.heap, &mut self.next_sched_seq, sid, s);
             }
             return Some(frag);
         }
@@ -284,6 +387,13 @@ impl SendQueue {
             s.buffered -= left;
             self.total_buffered -= left;
             Self::check_low(&mut self.low_events, stream, s, left);
+            if s.queue.is_empty() {
+                self.deactivate(stream);
+            } else if pos == 0 && self.current == Some(stream) {
+                // The message that held the turn is gone: let the scheduler choose again.
+                self.current = None;
+                Self::enqueue(&mut self.heap, &mut self.next_sched_seq, stream, s);
+            }
         }
     }
 
@@ -314,7 +424,12 @@ impl SendQueue {
                 .map(|m| m.data.len() - m.offset)
                 .sum();
             self.total_buffered -= left;
-            self.rr.retain(|&x| x != stream);
+            if s.active {
+                self.active -= 1;
+            }
+            if self.current == Some(stream) {
+                self.current = None;
+            }
         }
     }
 }
@@ -385,5 +500,72 @@ mod tests {
         assert!(q.low_events.is_empty());
         q.produce(t, 1000, 1000, false);
         assert_eq!(q.low_events, [3]);
+    }
+
+    #[test]
+    fn bytes_follow_priority_weights() {
+        for interleaving in [false, true] {
+            let mut q = SendQueue::default();
+            q.set_priority(1, 1024);
+            q.set_priority(2, 256);
+            q.set_priority(3, 128);
+            for _ in 0..2000 {
+                for sid in 1..=3 {
+                    q.push(sid, 53, vec![0; 1500], MessagePolicy::default());
+                }
+            }
+            let t = now();
+            let mut bytes = [0usize; 4];
+            for _ in 0..1400 {
+                let f = q.produce(t, 1000, 1000, interleaving).unwrap();
+                bytes[f.stream as usize] += f.len as usize;
+            }
+            let r12 = bytes[1] as f64 / bytes[2] as f64;
+            let r23 = bytes[2] as f64 / bytes[3] as f64;
+            assert!((3.8..=4.2).contains(&r12), "{bytes:?}");
+            assert!((1.9..=2.1).contains(&r23), "{bytes:?}");
+        }
+    }
+
+    #[test]
+    fn idle_stream_joins_at_current_virtual_time() {
+        let mut q = SendQueue::default();
+        q.set_priority(1, 1024);
+        q.set_priority(2, 128);
+        for _ in 0..100 {
+            q.push(1, 53, vec![0; 1000], MessagePolicy::default());
+        }
+        let t = now();
+        for _ in 0..50 {
+            assert_eq!(q.produce(t, 1000, 1000, false).unwrap().stream, 1);
+        }
+        // A low-priority chat message waits behind at most the message being sent, however
+        // long the bulk backlog and whatever the weights.
+        q.push(2, 51, vec![0; 10], MessagePolicy::default());
+        let order: Vec<u16> = (0..3)
+            .map(|_| q.produce(t, 1000, 1000, false).unwrap().stream)
+            .collect();
+        assert!(order[..2].contains(&2), "{order:?}");
+        // Idle time banks no credit: after the chat message, bulk flows again.
+        assert_eq!(q.produce(t, 1000, 1000, false).unwrap().stream, 1);
+    }
+
+    #[test]
+    fn removed_and_abandoned_streams_leave_no_turn_behind() {
+        let mut q = SendQueue::default();
+        q.push(1, 53, vec![0; 3000], MessagePolicy::default());
+        q.push(2, 53, vec![0; 100], MessagePolicy::default());
+        let t = now();
+        assert_eq!(q.produce(t, 1000, 1000, false).unwrap().stream, 1);
+        q.remove_stream(1);
+        assert_eq!(q.produce(t, 1000, 1000, false).unwrap().stream, 2);
+        assert!(q.produce(t, 1000, 1000, false).is_none());
+        assert!(q.is_empty());
+        q.push(3, 53, vec![0; 3000], MessagePolicy::default());
+        let f = q.produce(t, 1000, 1000, false).unwrap();
+        q.abandon_message(3, f.msg_seq);
+        assert!(q.is_empty());
+        assert!(q.produce(t, 1000, 1000, false).is_none());
+        assert_eq!(q.total_buffered(), 0);
     }
 }

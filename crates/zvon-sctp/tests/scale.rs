@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use common::*;
 use zvon_netsim::{Limits, LinkConfig};
-use zvon_sctp::{ChannelId, ChannelOptions, ChannelState, Event, MessageKind};
+use zvon_sctp::{ChannelId, ChannelOptions, ChannelState, Event, MessageKind, priority};
 
 fn link() -> LinkConfig {
     LinkConfig::ideal().with_latency(Duration::from_millis(10))
@@ -123,20 +123,20 @@ fn channel_closed_mid_transfer() {
 /// A chat message every 50 ms beside a bulk transfer on a 20 Mbit/s, 40 ms RTT link; returns
 /// chat latencies in ms, sorted.
 fn chat_latency(interleaving: bool) -> Vec<u64> {
+    chat_latency_with(interleaving, priority::LOW, priority::LOW)
+}
+
+fn chat_latency_with(interleaving: bool, bulk_priority: u16, chat_priority: u16) -> Vec<u64> {
     let link = LinkConfig::ideal()
         .with_latency(Duration::from_millis(20))
         .with_rate(20_000_000, 64 * 1024);
     let (mut sim, a, b) = pair(3, link, |c| c.interleaving = interleaving);
-    let bulk = sim
-        .node_mut(a)
-        .assoc
-        .open_channel(ChannelOptions::new("bulk"))
-        .unwrap();
-    let chat = sim
-        .node_mut(a)
-        .assoc
-        .open_channel(ChannelOptions::new("chat"))
-        .unwrap();
+    let mut opts = ChannelOptions::new("bulk");
+    opts.priority = bulk_priority;
+    let bulk = sim.node_mut(a).assoc.open_channel(opts).unwrap();
+    let mut opts = ChannelOptions::new("chat");
+    opts.priority = chat_priority;
+    let chat = sim.node_mut(a).assoc.open_channel(opts).unwrap();
     sim.run_until(Limits::time(secs(10)), |s| s.node(b).incoming.len() == 2)
         .unwrap();
     assert_eq!(sim.node(a).assoc.interleaving(), interleaving);
@@ -187,6 +187,76 @@ fn chat_beside_bulk_is_not_starved() {
         );
         // One-way delay is 20 ms plus the bottleneck queue (64 KiB at 20 Mbit/s: 26 ms) plus
         // at most one bulk message ahead in the send queue without I-DATA.
+        assert!(p50 < 250, "p50 {p50} ms");
+        assert!(max < 1000, "max {max} ms");
+    }
+}
+
+/// Two bulk channels, `high` beside `low` priority, both always backlogged on a 20 Mbit/s link:
+/// the bytes they get follow the weights (1024 : 256), with DATA and with I-DATA. Returns the
+/// ratio measured after the first second.
+fn weighted_ratio(interleaving: bool) -> f64 {
+    let link = LinkConfig::ideal()
+        .with_latency(Duration::from_millis(20))
+        .with_rate(20_000_000, 64 * 1024);
+    let (mut sim, a, b) = pair(4, link, |c| c.interleaving = interleaving);
+    let mut ids = Vec::new();
+    for (label, prio) in [("high", priority::HIGH), ("low", priority::LOW)] {
+        let mut opts = ChannelOptions::new(label);
+        opts.priority = prio;
+        ids.push(sim.node_mut(a).assoc.open_channel(opts).unwrap());
+    }
+    sim.run_until(Limits::time(secs(10)), |s| s.node(b).incoming.len() == 2)
+        .unwrap();
+    assert_eq!(
+        sim.node(b).assoc.channel_priority(ids[0]),
+        Some(priority::HIGH),
+        "the peer learns the priority from DATA_CHANNEL_OPEN"
+    );
+    for &id in &ids {
+        sim.node_mut(a)
+            .more_tx
+            .push(BulkTx::new(id, u64::MAX, 16 * 1024, 1 << 20));
+        sim.node_mut(b)
+            .more_rx
+            .push((id, BulkRx::new(true, 16 * 1024)));
+    }
+    sim.advance(secs(1)).unwrap();
+    let got = |sim: &zvon_netsim::Sim<Peer>| -> Vec<u64> {
+        sim.node(b).more_rx.iter().map(|(_, r)| r.bytes).collect()
+    };
+    let start = got(&sim);
+    sim.advance(secs(4)).unwrap();
+    let end = got(&sim);
+    let (high, low) = (end[0] - start[0], end[1] - start[1]);
+    assert!(
+        high + low > 6_000_000,
+        "the link is used: {high} + {low} bytes"
+    );
+    high as f64 / low as f64
+}
+
+#[test]
+fn bulk_channels_share_by_priority() {
+    for il in [true, false] {
+        let ratio = weighted_ratio(il);
+        println!(
+            "high : low priority bulk ({}): {ratio:.2} (weights 1024 : 256)",
+            if il { "I-DATA" } else { "DATA" }
+        );
+        assert!((3.5..=4.5).contains(&ratio), "ratio {ratio:.2}");
+    }
+}
+
+#[test]
+fn low_priority_chat_beside_high_priority_bulk_is_not_starved() {
+    for il in [true, false] {
+        let lat = chat_latency_with(il, priority::HIGH, priority::VERY_LOW);
+        let (p50, max) = (lat[50], lat[99]);
+        println!(
+            "very-low chat beside high bulk ({}): p50 {p50} ms, max {max} ms",
+            if il { "I-DATA" } else { "DATA" }
+        );
         assert!(p50 < 250, "p50 {p50} ms");
         assert!(max < 1000, "max {max} ms");
     }

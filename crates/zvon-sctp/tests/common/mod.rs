@@ -140,6 +140,9 @@ pub struct Peer {
     pub bulk_tx: Option<BulkTx>,
     /// Messages on this channel are checked by `bulk_rx` instead of being recorded.
     pub bulk_rx: Option<(ChannelId, BulkRx)>,
+    /// More bulk senders and receivers, for channels that compete.
+    pub more_tx: Vec<BulkTx>,
+    pub more_rx: Vec<(ChannelId, BulkRx)>,
     /// Accept incoming channels' ids: filled from `IncomingChannel` events.
     pub incoming: Vec<ChannelId>,
     pub errors: u64,
@@ -155,6 +158,8 @@ impl Peer {
             events: Vec::new(),
             bulk_tx: None,
             bulk_rx: None,
+            more_tx: Vec::new(),
+            more_rx: Vec::new(),
             incoming: Vec::new(),
             errors: 0,
         }
@@ -169,12 +174,21 @@ impl Peer {
                 rx.check(data);
                 continue;
             }
+            if let Event::Message { id, data, .. } = &e
+                && let Some((_, rx)) = self.more_rx.iter_mut().find(|(ch, _)| ch == id)
+            {
+                rx.check(data);
+                continue;
+            }
             if let Event::IncomingChannel { id, .. } = &e {
                 self.incoming.push(*id);
             }
             self.events.push((now, e));
         }
         if let Some(tx) = &mut self.bulk_tx {
+            tx.pump(&mut self.assoc);
+        }
+        for tx in &mut self.more_tx {
             tx.pump(&mut self.assoc);
         }
     }
