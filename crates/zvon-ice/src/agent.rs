@@ -702,6 +702,22 @@ impl IceAgent {
         &self.local_creds
     }
 
+    /// Sets the role from signaling (JSEP: the offerer controls, RFC 8829 5.1.1 / RFC 8445
+    /// 6.1.1), for an agent created before it knew whether it would offer or answer. Pair
+    /// priorities follow the role; no event is emitted since nothing conflicted. A lite agent
+    /// is always controlled.
+    pub fn set_role(&mut self, now: Instant, role: IceRole) {
+        if self.role == role || self.cfg.lite {
+            return;
+        }
+        self.role = role;
+        for i in 0..self.pairs.len() {
+            self.pairs[i].priority =
+                self.compute_pair_priority(self.pairs[i].local, self.pairs[i].remote);
+        }
+        self.maybe_nominate(now);
+    }
+
     /// Stops everything: no more checks, TURN allocations released, state `Closed`.
     pub fn close(&mut self, now: Instant) {
         if self.closed {
