@@ -22,6 +22,12 @@ use crate::timer::{Rto, Timer, TimerTable};
 
 /// RFC 9653 error detection method identifier for SCTP over DTLS.
 const EDMID_DTLS: u32 = 1;
+/// Most SACKs waiting to be sent. A caller that hands over a large batch of packets before
+/// polling still gets one SACK per two packets out, up to this many: each is a send opportunity
+/// for the peer (Max.Burst), so fewer would throttle a sender whose packets arrive together.
+const MAX_SACK_SNAPS: usize = 1024;
+/// SACK buffers kept for reuse; a larger batch allocates and frees the rest.
+const SACK_POOL: usize = 64;
 /// Heartbeat info parameter type (RFC 9260 3.3.5).
 const HEARTBEAT_INFO: u16 = 1;
 
@@ -156,6 +162,11 @@ pub struct Association {
     sack_snaps: VecDeque<Vec<u8>>,
     sack_pool: Vec<Vec<u8>>,
     fast_rtx_bypass: bool,
+    /// Packets of new data still allowed in this send opportunity (Max.Burst).
+    burst_left: usize,
+    /// `poll_transmit` ran since the burst allowance was last refilled: the next SACK starts
+    /// a fresh opportunity instead of adding to one the caller has not polled yet.
+    burst_polled: bool,
     pending_abort: Option<Vec<u8>>,
     heartbeat_acks: VecDeque<Vec<u8>>,
     send_heartbeat: bool,
@@ -204,6 +215,7 @@ impl Association {
         cfg.mtu = cfg.mtu.clamp(256, 65_535);
         cfg.max_streams = cfg.max_streams.max(1);
         cfg.initial_cwnd_mtus = cfg.initial_cwnd_mtus.max(1);
+        cfg.max_burst = cfg.max_burst.map(|b| b.max(1));
         cfg.rto_min = cfg.rto_min.max(Duration::from_millis(1));
         cfg.rto_max = cfg.rto_max.max(cfg.rto_min);
         let mut secret = [0u8; 32];
@@ -250,6 +262,8 @@ impl Association {
             sack_snaps: VecDeque::new(),
             sack_pool: Vec::new(),
             fast_rtx_bypass: false,
+            burst_left: 0,
+            burst_polled: false,
             pending_abort: None,
             heartbeat_acks: VecDeque::new(),
             send_heartbeat: false,
@@ -640,12 +654,18 @@ impl Association {
         let a_rwnd = self.a_rwnd();
         self.rx
             .write_sack(a_rwnd, self.cfg.mtu - HEADER_LEN - 4, &mut v);
-        if self.sack_snaps.len() >= 64
+        if self.sack_snaps.len() >= MAX_SACK_SNAPS
             && let Some(old) = self.sack_snaps.pop_front()
         {
-            self.sack_pool.push(old);
+            self.recycle_sack(old);
         }
         self.sack_snaps.push_back(v);
+    }
+
+    fn recycle_sack(&mut self, v: Vec<u8>) {
+        if self.sack_pool.len() < SACK_POOL {
+            self.sack_pool.push(v);
+        }
     }
 
     fn deliver_ready(&mut self) {
@@ -873,6 +893,11 @@ impl Association {
 
     fn on_established(&mut self, now: Instant) {
         self.error_count = 0;
+        self.burst_left = self
+            .cfg
+            .max_burst
+            .map_or(0, |b| b.max(self.cfg.initial_cwnd_mtus));
+        self.burst_polled = false;
         if self.rto.srtt().is_none() {
             // Backoff from a lossy handshake says nothing about the data path: start afresh.
             self.rto = Rto::new(self.cfg.rto_initial, self.cfg.rto_min, self.cfg.rto_max);
@@ -904,6 +929,7 @@ impl Association {
         if o.progress {
             self.error_count = 0;
         }
+        self.refill_burst();
         if self.out.has_lost() {
             self.fast_rtx_bypass = true;
         }
@@ -914,6 +940,26 @@ impl Association {
         }
         self.check_shutdown(now);
         Ok(())
+    }
+
+    /// A SACK opens a send opportunity of Max.Burst packets. SACKs handed over together,
+    /// before the caller polled, are as many opportunities: their allowances add up.
+    fn refill_burst(&mut self) {
+        let Some(mut max_burst) = self.cfg.max_burst else {
+            return;
+        };
+        if self.out.is_empty() && self.tx.is_empty() {
+            // Idle now: whatever is sent next starts afresh and may use the initial window
+            // at once, as the first flight does (the initial window is the burst the
+            // configuration accepts into a path it knows nothing about).
+            max_burst = max_burst.max(self.cfg.initial_cwnd_mtus);
+        }
+        if self.burst_polled {
+            self.burst_left = max_burst;
+            self.burst_polled = false;
+        } else {
+            self.burst_left = self.burst_left.saturating_add(max_burst);
+        }
     }
 
     fn handle_heartbeat_ack(&mut self, now: Instant, info: &[u8]) {
@@ -1215,6 +1261,7 @@ impl Association {
                         continue;
                     }
                     self.rto.backoff();
+                    self.refill_burst();
                     if self.out.t3_expired() {
                         self.timers.set(Timer::T3Rtx, now + self.rto.rto());
                     }
@@ -1288,6 +1335,7 @@ impl Association {
     pub fn poll_transmit(&mut self, now: Instant, buf: &mut Vec<u8>) -> Option<usize> {
         self.now = now;
         buf.clear();
+        self.burst_polled = true;
         let n = self.build_packet(now, buf);
         if n.is_some() {
             self.stats.packets_sent += 1;
@@ -1372,19 +1420,22 @@ impl Association {
         }
         self.maybe_start_reconfig(now);
         let data_ready = self.data_state()
-            && (self.out.has_lost() || (!self.tx.is_empty() && self.out.can_send(1)));
+            && (self.out.has_lost()
+                || (!self.tx.is_empty() && self.out.can_send(1) && self.burst_allows()));
         if self.rx.sack_owed && data_ready {
             // Data goes out anyway: bundle a fresh SACK, which supersedes the snapshots.
             let a_rwnd = self.a_rwnd();
             let room = mtu.saturating_sub(buf.len());
             self.rx.write_sack(a_rwnd, room, buf);
-            self.sack_pool.extend(self.sack_snaps.drain(..));
+            while let Some(v) = self.sack_snaps.pop_front() {
+                self.recycle_sack(v);
+            }
             self.timers.stop(Timer::DelayedAck);
         } else if let Some(snap) = self.sack_snaps.pop_front() {
             if buf.len() + snap.len() <= mtu {
                 buf.extend_from_slice(&snap);
             }
-            self.sack_pool.push(snap);
+            self.recycle_sack(snap);
         }
         while let Some(info) = self.heartbeat_acks.front() {
             if buf.len() + chunk::padded_chunk_len(info.len()) > mtu {
@@ -1509,6 +1560,13 @@ impl Association {
         if self.out.has_lost() {
             return sent;
         }
+        if !self.burst_allows() {
+            // Stopped by Max.Burst, not by cwnd: cwnd is not "fully utilized" (RFC 9260
+            // 7.2.1), so it does not grow from the next SACK unless that SACK finds it full.
+            self.out.cwnd_limited = self.out.flight >= self.out.cwnd;
+            return sent;
+        }
+        let mut sent_new = false;
         loop {
             let room = mtu.saturating_sub(buf.len());
             if room < hdr + 4 {
@@ -1530,9 +1588,19 @@ impl Association {
             let immediate =
                 self.tx.is_empty() || self.out.flight + frag.len as usize >= self.out.cwnd;
             self.out.send_new(now, frag, interleaved, immediate, buf);
-            sent = true;
+            sent_new = true;
         }
-        sent
+        if sent_new && self.cfg.max_burst.is_some() {
+            self.burst_left = self.burst_left.saturating_sub(1);
+        }
+        sent || sent_new
+    }
+
+    /// May a packet of new data go in this send opportunity?
+    //# RFC 9260 6.1 D: Max.Burst limits the packets of new DATA sent at one time, here by
+    //# counting the packets the output routine emits, so cwnd itself is not changed.
+    fn burst_allows(&self) -> bool {
+        self.cfg.max_burst.is_none() || self.burst_left > 0
     }
 }
 

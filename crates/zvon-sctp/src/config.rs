@@ -53,6 +53,11 @@ pub struct Config {
     pub max_streams: u16,
     /// Initial congestion window, in MTUs.
     pub initial_cwnd_mtus: usize,
+    /// Max.Burst (RFC 9260 6.1 D; 4 in section 16): at most this many packets of new data leave per send
+    /// opportunity (a SACK, or a send after the association went idle, which may use the
+    /// initial window), however much the congestion window allows, e.g. after one SACK
+    /// acknowledged a large part of the window. `None` disables the limit.
+    pub max_burst: Option<usize>,
     /// Offer partial reliability (RFC 3758).
     pub partial_reliability: bool,
     /// Offer message interleaving (RFC 8260 I-DATA).
@@ -83,6 +88,7 @@ impl Default for Config {
             cookie_lifetime: Duration::from_secs(60),
             max_streams: 65535,
             initial_cwnd_mtus: 10,
+            max_burst: Some(4),
             partial_reliability: true,
             interleaving: true,
             zero_checksum: true,

@@ -10,7 +10,8 @@
 //!   collision of WebRTC (both sides connect), graceful SHUTDOWN and ABORT with error causes,
 //!   heartbeats, T1/T2/T3 timers with the RTO of RFC 9260 6.3, SACK with gap blocks and
 //!   duplicate TSNs, delayed SACK with the SACK-IMMEDIATELY bit (RFC 7053), fast retransmit
-//!   and fast recovery, cwnd/ssthresh/slow start/congestion avoidance, the receiver window,
+//!   and fast recovery, cwnd/ssthresh/slow start/congestion avoidance, Max.Burst (at most 4
+//!   packets of new data per SACK, RFC 9260 6.1 D), the receiver window,
 //!   bundling, CRC32c (hardware) or zero checksum (RFC 9653) when both sides agree;
 //! - partial reliability (RFC 3758 FORWARD-TSN: max retransmits and max lifetime), stream
 //!   reset (RFC 6525) to close channels, I-DATA and I-FORWARD-TSN (RFC 8260), fragmentation
