@@ -17,8 +17,11 @@
 //!   and before SRTP keys can be had. The keys need the [`VerifiedPeer`] proof that only that
 //!   event carries; a mismatch fails the connection with [`DtlsError::FingerprintMismatch`].
 //! - **SRTP keys** (RFC 5764 4.2) for the negotiated `use_srtp` profile: AEAD_AES_128_GCM,
-//!   AEAD_AES_256_GCM or AES128_CM_HMAC_SHA1_80 ([`SrtpKeyingMaterial`]), handed out as plain
-//!   bytes for zvon-core to give to zvon-srtp.
+//!   AEAD_AES_256_GCM, AES128_CM_HMAC_SHA1_80, and AES128_CM_HMAC_SHA1_32 when
+//!   [`DtlsConfig::srtp_profiles`] asks for it ([`SrtpKeyingMaterial`]), handed out as plain
+//!   bytes for zvon-core to give to zvon-srtp. A server picks by its own preference order
+//!   among the profiles the client offered, in 1.2 and 1.3 alike; a client refuses a profile
+//!   it did not offer. (Both come from zvon's patch of dimpl, `third_party/dimpl`.)
 //! - **Timers**: dimpl's retransmission and handshake timers appear as
 //!   [`DtlsTransport::poll_timeout`]; `close_notify` is sent by [`DtlsTransport::close`] and
 //!   reported as [`DtlsEvent::Closed`].

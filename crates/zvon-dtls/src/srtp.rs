@@ -14,8 +14,9 @@ const MAX_MATERIAL: usize = 88;
 pub enum SrtpProfile {
     /// `SRTP_AES128_CM_HMAC_SHA1_80` (0x0001, RFC 5764).
     Aes128CmHmacSha1_80,
-    /// `SRTP_AES128_CM_HMAC_SHA1_32` (0x0002, RFC 5764). Listed for the key lengths only:
-    /// dimpl 0.9 neither offers nor accepts it, so no handshake negotiates it.
+    /// `SRTP_AES128_CM_HMAC_SHA1_32` (0x0002, RFC 5764): the keys of `_80`, a 32-bit RTP tag.
+    /// Negotiated only when [`DtlsConfig::srtp_profiles`](crate::DtlsConfig::srtp_profiles)
+    /// lists it; the default leaves it out, as browsers do.
     Aes128CmHmacSha1_32,
     /// `SRTP_AEAD_AES_128_GCM` (0x0007, RFC 7714).
     AeadAes128Gcm,
@@ -24,6 +25,23 @@ pub enum SrtpProfile {
 }
 
 impl SrtpProfile {
+    /// Every profile, in the default preference order with `_32` last.
+    pub const ALL: [SrtpProfile; 4] = [
+        SrtpProfile::AeadAes128Gcm,
+        SrtpProfile::AeadAes256Gcm,
+        SrtpProfile::Aes128CmHmacSha1_80,
+        SrtpProfile::Aes128CmHmacSha1_32,
+    ];
+
+    /// What [`DtlsConfig::default`](crate::DtlsConfig) offers and accepts, most preferred
+    /// first: AES-128-GCM (fastest, full 16-byte tag), AES-256-GCM, then AES-CM with the 80-bit
+    /// tag. `_32` is left out, as browsers leave it out.
+    pub const DEFAULT: [SrtpProfile; 3] = [
+        SrtpProfile::AeadAes128Gcm,
+        SrtpProfile::AeadAes256Gcm,
+        SrtpProfile::Aes128CmHmacSha1_80,
+    ];
+
     /// The IANA profile identifier carried in `use_srtp`.
     pub fn id(self) -> u16 {
         match self {
@@ -79,9 +97,19 @@ impl SrtpProfile {
     pub(crate) fn from_dimpl(p: dimpl::SrtpProfile) -> Option<Self> {
         match p {
             dimpl::SrtpProfile::AES128_CM_SHA1_80 => Some(SrtpProfile::Aes128CmHmacSha1_80),
+            dimpl::SrtpProfile::AES128_CM_SHA1_32 => Some(SrtpProfile::Aes128CmHmacSha1_32),
             dimpl::SrtpProfile::AEAD_AES_128_GCM => Some(SrtpProfile::AeadAes128Gcm),
             dimpl::SrtpProfile::AEAD_AES_256_GCM => Some(SrtpProfile::AeadAes256Gcm),
             _ => None,
+        }
+    }
+
+    pub(crate) fn to_dimpl(self) -> dimpl::SrtpProfile {
+        match self {
+            SrtpProfile::Aes128CmHmacSha1_80 => dimpl::SrtpProfile::AES128_CM_SHA1_80,
+            SrtpProfile::Aes128CmHmacSha1_32 => dimpl::SrtpProfile::AES128_CM_SHA1_32,
+            SrtpProfile::AeadAes128Gcm => dimpl::SrtpProfile::AEAD_AES_128_GCM,
+            SrtpProfile::AeadAes256Gcm => dimpl::SrtpProfile::AEAD_AES_256_GCM,
         }
     }
 }
@@ -232,10 +260,18 @@ mod tests {
             assert_eq!(SrtpProfile::from_id(p.id()), Some(p));
         }
         assert_eq!(SrtpProfile::from_id(3), None);
+        // Every profile dimpl knows maps both ways, with the same export length and name.
+        assert_eq!(dimpl::SrtpProfile::ALL.len(), SrtpProfile::ALL.len());
         for p in dimpl::SrtpProfile::ALL {
             let ours = SrtpProfile::from_dimpl(*p).unwrap();
+            assert_eq!(ours.to_dimpl(), *p);
             assert_eq!(ours.keying_material_len(), p.keying_material_len());
+            assert_eq!(ours.openssl_name(), p.to_string());
         }
+        for p in SrtpProfile::ALL {
+            assert_eq!(SrtpProfile::from_dimpl(p.to_dimpl()), Some(p));
+        }
+        assert!(!SrtpProfile::DEFAULT.contains(&Aes128CmHmacSha1_32));
     }
 
     #[test]

@@ -54,6 +54,13 @@ pub struct DtlsConfig {
     /// state. Off by default: in WebRTC, ICE connectivity checks have already proved that the
     /// peer receives at its address, which is all a cookie proves, and it costs a round trip.
     pub server_cookie: bool,
+    /// SRTP protection profiles for the `use_srtp` extension (RFC 5764), most preferred
+    /// first. A client offers them in this order; a server picks the first of them that the
+    /// client offered, by this order and not the client's. Empty: no DTLS-SRTP at all.
+    /// Defaults to [`SrtpProfile::DEFAULT`] (AEAD_AES_128_GCM, AEAD_AES_256_GCM,
+    /// AES128_CM_HMAC_SHA1_80); add [`SrtpProfile::Aes128CmHmacSha1_32`] to offer or accept
+    /// it.
+    pub srtp_profiles: Vec<SrtpProfile>,
     /// Fail the connection when the handshake negotiates no SRTP profile (media sessions).
     pub require_srtp: bool,
     /// Largest application-data record [`DtlsTransport::send_application_data`] accepts.
@@ -77,6 +84,7 @@ impl Default for DtlsConfig {
             flight_retries: 10,
             handshake_timeout: Duration::from_secs(60),
             server_cookie: false,
+            srtp_profiles: SrtpProfile::DEFAULT.to_vec(),
             require_srtp: false,
             max_application_data: 16 * 1024,
             max_handshake_input: 256 * 1024,
@@ -246,8 +254,8 @@ enum Phase {
 /// }
 /// let Some(DtlsEvent::Connected(c)) = a.poll_event() else { panic!() };
 /// let keys = a.srtp_keying_material(&c.peer).unwrap();
-/// // dimpl offers the GCM profiles first, and a 1.3 server takes the first offered.
-/// assert_eq!(keys.profile(), SrtpProfile::AeadAes256Gcm);
+/// // The server picks by its own preference, AES-128-GCM first by default.
+/// assert_eq!(keys.profile(), SrtpProfile::AeadAes128Gcm);
 /// ```
 pub struct DtlsTransport {
     dtls: dimpl::Dtls,
@@ -300,8 +308,11 @@ impl DtlsTransport {
         rng: &mut Rng,
         now: Instant,
     ) -> Result<Self, DtlsError> {
+        let srtp_profiles: Vec<dimpl::SrtpProfile> =
+            config.srtp_profiles.iter().map(|p| p.to_dimpl()).collect();
         let dconf = dimpl::Config::builder()
             .mtu(config.mtu)
+            .srtp_profiles(&srtp_profiles)
             .flight_start_rto(config.initial_rto)
             .flight_retries(config.flight_retries)
             .handshake_timeout(config.handshake_timeout)

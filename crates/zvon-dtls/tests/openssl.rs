@@ -1,5 +1,6 @@
 //! zvon against OpenSSL's `s_server` and `s_client` over 127.0.0.1: DTLS 1.2 in both roles,
-//! every SRTP profile OpenSSL has, the exported keys compared with OpenSSL's
+//! every SRTP profile OpenSSL has (AES128_CM_SHA1_32 only when zvon's config asks for it), the
+//! server's preference deciding, the exported keys compared with OpenSSL's
 //! `-keymatexport EXTRACTOR-dtls_srtp`, application data both ways, close_notify both ways, and
 //! a wrong fingerprint refused. OpenSSL must be installed (scripts/test installs it); without
 //! it these tests fail.
@@ -167,10 +168,21 @@ struct Zvon {
 
 impl Zvon {
     fn new(role: DtlsRole, versions: VersionPolicy, remote: Fingerprint, seed: u64) -> Self {
+        Self::with_profiles(role, versions, &SrtpProfile::DEFAULT, remote, seed)
+    }
+
+    fn with_profiles(
+        role: DtlsRole,
+        versions: VersionPolicy,
+        srtp_profiles: &[SrtpProfile],
+        remote: Fingerprint,
+        seed: u64,
+    ) -> Self {
         let mut rng = Rng::from_seed_u64(seed);
         let id = DtlsIdentity::generate(&mut rng).unwrap();
         let mut cfg = DtlsConfig::default();
         cfg.versions = versions;
+        cfg.srtp_profiles = srtp_profiles.to_vec();
         cfg.initial_rto = Duration::from_millis(200);
         let mut t = DtlsTransport::new(&cfg, &id, role, &mut rng, Instant::now()).unwrap();
         t.set_remote_fingerprints([remote]).unwrap();
@@ -267,10 +279,18 @@ const PROFILES: [SrtpProfile; 4] = [
     SrtpProfile::AeadAes256Gcm,
 ];
 
-/// zvon's expected outcome for OpenSSL offering/accepting only `p`: dimpl 0.9 has no
-/// AES128_CM_SHA1_32, so that one ends with no SRTP profile.
+/// zvon's expected outcome, with its default profiles, for OpenSSL offering/accepting only
+/// `p`: AES128_CM_SHA1_32 is not in the default list (as in browsers), so that one ends with
+/// no SRTP profile.
 fn expect_profile(p: SrtpProfile) -> Option<SrtpProfile> {
     (p != SrtpProfile::Aes128CmHmacSha1_32).then_some(p)
+}
+
+/// Every profile, AES128_CM_SHA1_32 included, in zvon's preference order.
+fn all_profiles() -> Vec<SrtpProfile> {
+    let mut v = SrtpProfile::DEFAULT.to_vec();
+    v.push(SrtpProfile::Aes128CmHmacSha1_32);
+    v
 }
 
 fn s_server(cert: &OpensslCert, port: u16, profiles: &str, keylen: usize) -> Peer {
@@ -310,18 +330,19 @@ fn s_client(cert: &OpensslCert, port: u16, profiles: &str, keylen: usize) -> Pee
 
 /// Checks zvon's keys against OpenSSL's export for the negotiated profile.
 fn check_keys(z: &mut Zvon, ossl: &mut Peer, offered: SrtpProfile) {
+    check_keys_for(z, ossl, &offered.to_string(), expect_profile(offered));
+}
+
+/// Checks that `expected` was negotiated and that zvon's keys equal OpenSSL's export.
+fn check_keys_for(z: &mut Zvon, ossl: &mut Peer, offered: &str, expected: Option<SrtpProfile>) {
     // Keep zvon turning: OpenSSL finishes only once zvon's last flight reaches it.
     z.until(ossl, "openssl's key export", |_, o| {
         o.find("Keying material:").is_some()
     });
     let c = z.connected().unwrap();
     assert_eq!(c.version, DtlsVersion::Dtls12);
-    assert_eq!(
-        c.srtp_profile,
-        expect_profile(offered),
-        "openssl offered {offered}"
-    );
-    match expect_profile(offered) {
+    assert_eq!(c.srtp_profile, expected, "openssl offered {offered}");
+    match expected {
         Some(p) => {
             let km = z.t.srtp_keying_material(&c.peer).unwrap();
             assert_eq!(km.profile(), p);
@@ -499,4 +520,93 @@ fn wrong_fingerprint_refuses_openssl_in_either_role() {
     // And it never answers again: nothing more leaves the failed transport.
     let mut buf = vec![0; 2048];
     assert!(z.t.poll_transmit(Instant::now(), &mut buf).is_none());
+}
+
+#[test]
+fn aes_cm_32_with_openssl_when_asked_in_both_roles() {
+    let cert = OpensslCert::new("cm32");
+    let p = SrtpProfile::Aes128CmHmacSha1_32;
+
+    // zvon as client, offering every profile, to an s_server that accepts only AES-CM-32.
+    for (i, versions) in [VersionPolicy::Auto, VersionPolicy::Dtls12]
+        .into_iter()
+        .enumerate()
+    {
+        let port = free_udp_port();
+        let mut ossl = s_server(&cert, port, p.openssl_name(), p.keying_material_len());
+        let mut z = Zvon::with_profiles(
+            DtlsRole::Client,
+            versions,
+            &all_profiles(),
+            cert.identity.fingerprint(),
+            30 + i as u64,
+        );
+        z.peer = Some(format!("127.0.0.1:{port}").parse().unwrap());
+        z.until(&mut ossl, "Connected", |z, _| {
+            z.connected().is_some() || z.failed().is_some()
+        });
+        assert!(z.failed().is_none(), "{versions:?}: {:?}", z.failed());
+        check_keys_for(&mut z, &mut ossl, p.openssl_name(), Some(p));
+        z.t.send_application_data(b"hello from zvon\n").unwrap();
+        z.until(&mut ossl, "openssl to print our data", |_, o| {
+            o.find("hello from zvon").is_some()
+        });
+    }
+
+    // zvon as server, accepting every profile, from an s_client that offers only AES-CM-32.
+    let mut z = Zvon::with_profiles(
+        DtlsRole::Server,
+        VersionPolicy::Auto,
+        &all_profiles(),
+        cert.identity.fingerprint(),
+        32,
+    );
+    let mut ossl = s_client(&cert, z.port(), p.openssl_name(), p.keying_material_len());
+    z.until(&mut ossl, "Connected", |z, _| {
+        z.connected().is_some() || z.failed().is_some()
+    });
+    assert!(z.failed().is_none(), "{:?}", z.failed());
+    check_keys_for(&mut z, &mut ossl, p.openssl_name(), Some(p));
+    ossl.say("hello from openssl\n");
+    z.until(&mut ossl, "data from openssl", |z, _| {
+        z.data.iter().any(|d| d.starts_with(b"hello from openssl"))
+    });
+}
+
+#[test]
+fn zvon_server_picks_by_its_own_preference_from_openssl_offer() {
+    let cert = OpensslCert::new("pref");
+    // OpenSSL lists AES-128-GCM last; zvon's preference puts it first, and it wins.
+    let offer = "SRTP_AES128_CM_SHA1_32:SRTP_AES128_CM_SHA1_80:SRTP_AEAD_AES_128_GCM";
+    let want = SrtpProfile::AeadAes128Gcm;
+    let mut z = Zvon::with_profiles(
+        DtlsRole::Server,
+        VersionPolicy::Auto,
+        &all_profiles(),
+        cert.identity.fingerprint(),
+        33,
+    );
+    let mut ossl = s_client(&cert, z.port(), offer, want.keying_material_len());
+    z.until(&mut ossl, "Connected", |z, _| {
+        z.connected().is_some() || z.failed().is_some()
+    });
+    assert!(z.failed().is_none(), "{:?}", z.failed());
+    check_keys_for(&mut z, &mut ossl, offer, Some(want));
+
+    // With AES-CM-32 preferred over AES-CM-80 and no GCM, the same kind of offer gives 32.
+    let offer = "SRTP_AES128_CM_SHA1_80:SRTP_AES128_CM_SHA1_32";
+    let want = SrtpProfile::Aes128CmHmacSha1_32;
+    let mut z = Zvon::with_profiles(
+        DtlsRole::Server,
+        VersionPolicy::Auto,
+        &[want, SrtpProfile::Aes128CmHmacSha1_80],
+        cert.identity.fingerprint(),
+        34,
+    );
+    let mut ossl = s_client(&cert, z.port(), offer, want.keying_material_len());
+    z.until(&mut ossl, "Connected", |z, _| {
+        z.connected().is_some() || z.failed().is_some()
+    });
+    assert!(z.failed().is_none(), "{:?}", z.failed());
+    check_keys_for(&mut z, &mut ossl, offer, Some(want));
 }

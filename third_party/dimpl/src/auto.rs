@@ -157,10 +157,11 @@ impl HybridClientHello {
         ext_entries.push((EXT_SIGNATURE_ALGORITHMS, start, ext_buf.len()));
 
         // 5. use_srtp
-        let start = ext_buf.len();
-        let use_srtp = UseSrtpExtension::default();
-        use_srtp.serialize(&mut ext_buf);
-        ext_entries.push((EXT_USE_SRTP, start, ext_buf.len()));
+        if let Some(use_srtp) = UseSrtpExtension::offer(config.srtp_profiles()) {
+            let start = ext_buf.len();
+            use_srtp.serialize(&mut ext_buf);
+            ext_entries.push((EXT_USE_SRTP, start, ext_buf.len()));
+        }
 
         // 6. ec_point_formats (DTLS 1.2 compat: uncompressed only)
         let start = ext_buf.len();

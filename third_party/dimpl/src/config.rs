@@ -3,6 +3,7 @@ use std::panic::{RefUnwindSafe, UnwindSafe};
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::SrtpProfile;
 use crate::crypto::{CryptoProvider, SupportedDtls12CipherSuite};
 use crate::crypto::{SupportedDtls13CipherSuite, SupportedKxGroup};
 use crate::dtls12::message::Dtls12CipherSuite;
@@ -78,6 +79,7 @@ pub struct Config {
     dtls13_cipher_suites: Option<Vec<Dtls13CipherSuite>>,
     kx_groups: Option<Vec<NamedGroup>>,
     psk: Option<Psk>,
+    srtp_profiles: Vec<SrtpProfile>,
 }
 
 impl Config {
@@ -99,6 +101,7 @@ impl Config {
             dtls13_cipher_suites: None,
             kx_groups: None,
             psk: None,
+            srtp_profiles: SrtpProfile::DEFAULT.to_vec(),
         }
     }
 
@@ -198,6 +201,14 @@ impl Config {
     #[inline(always)]
     pub fn aead_encryption_limit(&self) -> u64 {
         self.aead_encryption_limit
+    }
+
+    /// SRTP protection profiles for the `use_srtp` extension (RFC 5764), most preferred
+    /// first: a client offers them in this order, a server selects the first of them that
+    /// the client offered. Empty when DTLS-SRTP is disabled.
+    #[inline(always)]
+    pub fn srtp_profiles(&self) -> &[SrtpProfile] {
+        &self.srtp_profiles
     }
 
     /// PSK configuration, if any.
@@ -306,6 +317,7 @@ pub struct ConfigBuilder {
     dtls13_cipher_suites: Option<Vec<Dtls13CipherSuite>>,
     kx_groups: Option<Vec<NamedGroup>>,
     psk: Option<Psk>,
+    srtp_profiles: Vec<SrtpProfile>,
 }
 
 impl ConfigBuilder {
@@ -478,6 +490,23 @@ impl ConfigBuilder {
         self
     }
 
+    /// Set the SRTP protection profiles offered (client) and accepted (server), most
+    /// preferred first. A server picks by this order, not by the order of the client's offer.
+    /// Duplicates are ignored. An empty slice disables DTLS-SRTP: no `use_srtp` extension is
+    /// sent and none is answered.
+    ///
+    /// Defaults to [`SrtpProfile::DEFAULT`]: AEAD_AES_256_GCM, AEAD_AES_128_GCM,
+    /// AES128_CM_SHA1_80.
+    pub fn srtp_profiles(mut self, profiles: &[SrtpProfile]) -> Self {
+        self.srtp_profiles.clear();
+        for p in profiles {
+            if !self.srtp_profiles.contains(p) {
+                self.srtp_profiles.push(*p);
+            }
+        }
+        self
+    }
+
     /// Configure PSK for a client endpoint.
     ///
     /// The `identity` is sent to the server during the handshake.
@@ -643,6 +672,7 @@ impl ConfigBuilder {
             dtls13_cipher_suites: self.dtls13_cipher_suites,
             kx_groups: self.kx_groups,
             psk: self.psk,
+            srtp_profiles: self.srtp_profiles,
         })
     }
 }
@@ -693,6 +723,7 @@ impl fmt::Debug for Config {
             .field("dtls13_cipher_suites", &self.dtls13_cipher_suites)
             .field("kx_groups", &self.kx_groups)
             .field("psk", &self.psk)
+            .field("srtp_profiles", &self.srtp_profiles)
             .finish()
     }
 }
@@ -718,6 +749,7 @@ impl fmt::Debug for ConfigBuilder {
             .field("dtls13_cipher_suites", &self.dtls13_cipher_suites)
             .field("kx_groups", &self.kx_groups)
             .field("psk", &self.psk)
+            .field("srtp_profiles", &self.srtp_profiles)
             .finish()
     }
 }
@@ -779,6 +811,34 @@ mod tests {
                 assert_eq!(config.flight_retries(), retries);
             }
         }
+    }
+
+    #[test]
+    fn srtp_profiles_default_and_dedup() {
+        let config = Config::default();
+        assert_eq!(config.srtp_profiles(), SrtpProfile::DEFAULT);
+        assert!(
+            !config
+                .srtp_profiles()
+                .contains(&SrtpProfile::AES128_CM_SHA1_32)
+        );
+        let config = Config::builder()
+            .srtp_profiles(&[
+                SrtpProfile::AES128_CM_SHA1_32,
+                SrtpProfile::AEAD_AES_128_GCM,
+                SrtpProfile::AES128_CM_SHA1_32,
+            ])
+            .build()
+            .unwrap();
+        assert_eq!(
+            config.srtp_profiles(),
+            &[
+                SrtpProfile::AES128_CM_SHA1_32,
+                SrtpProfile::AEAD_AES_128_GCM
+            ]
+        );
+        let config = Config::builder().srtp_profiles(&[]).build().unwrap();
+        assert!(config.srtp_profiles().is_empty());
     }
 
     #[test]

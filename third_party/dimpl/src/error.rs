@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use crate::SrtpProfile;
 use crate::dtls12::message::Dtls12CipherSuite;
 use crate::types::CompressionMethod;
 use crate::types::Dtls13CipherSuite;
@@ -508,6 +509,8 @@ pub enum SecurityError {
         /// The DTLS alert description.
         description: u8,
     },
+    /// The server selected an SRTP protection profile the client did not offer.
+    ServerSelectedUnofferedSrtpProfile(SrtpProfile),
 }
 
 /// Fine-grained reason for an [`Error::PskError`].
@@ -1204,6 +1207,12 @@ impl fmt::Display for SecurityError {
             }
             Self::FatalAlert { description } => {
                 write!(f, "received fatal alert: description={description}")
+            }
+            Self::ServerSelectedUnofferedSrtpProfile(profile) => {
+                write!(
+                    f,
+                    "server selected SRTP profile {profile} that was not offered"
+                )
             }
         }
     }

@@ -36,11 +36,25 @@ pub enum SrtpProfile {
     AEAD_AES_128_GCM,
     /// AEAD_AES_256_GCM (RFC 7714)
     AEAD_AES_256_GCM,
+    /// SRTP_AES128_CM_HMAC_SHA1_32 (RFC 5764): as `AES128_CM_SHA1_80` with a 32-bit SRTP
+    /// authentication tag. Not offered by default; enable it with
+    /// [`ConfigBuilder::srtp_profiles`](crate::ConfigBuilder::srtp_profiles).
+    AES128_CM_SHA1_32,
 }
 
 impl SrtpProfile {
     /// All supported profiles ordered by preference.
     pub const ALL: &'static [SrtpProfile] = &[
+        SrtpProfile::AEAD_AES_256_GCM,
+        SrtpProfile::AEAD_AES_128_GCM,
+        SrtpProfile::AES128_CM_SHA1_80,
+        SrtpProfile::AES128_CM_SHA1_32,
+    ];
+
+    /// The profiles offered and accepted when [`ConfigBuilder::srtp_profiles`] is not set.
+    ///
+    /// [`ConfigBuilder::srtp_profiles`]: crate::ConfigBuilder::srtp_profiles
+    pub const DEFAULT: &'static [SrtpProfile] = &[
         SrtpProfile::AEAD_AES_256_GCM,
         SrtpProfile::AEAD_AES_128_GCM,
         SrtpProfile::AES128_CM_SHA1_80,
@@ -54,6 +68,7 @@ impl SrtpProfile {
              // TODO: This is a duplication of info that is held in srtp.rs, because we
              // don't want a dependency in that direction.
             SrtpProfile::AES128_CM_SHA1_80 => 16 * 2 + 14 * 2,
+            SrtpProfile::AES128_CM_SHA1_32 => 16 * 2 + 14 * 2,
             SrtpProfile::AEAD_AES_128_GCM   => 16 * 2 + 12 * 2,
             SrtpProfile::AEAD_AES_256_GCM   => 32 * 2 + 12 * 2,
         }
@@ -66,6 +81,7 @@ impl std::fmt::Display for SrtpProfile {
             SrtpProfile::AES128_CM_SHA1_80 => write!(f, "SRTP_AES128_CM_SHA1_80"),
             SrtpProfile::AEAD_AES_128_GCM => write!(f, "SRTP_AEAD_AES_128_GCM"),
             SrtpProfile::AEAD_AES_256_GCM => write!(f, "SRTP_AEAD_AES_256_GCM"),
+            SrtpProfile::AES128_CM_SHA1_32 => write!(f, "SRTP_AES128_CM_SHA1_32"),
         }
     }
 }

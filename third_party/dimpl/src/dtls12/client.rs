@@ -528,7 +528,15 @@ impl State {
             .srtp_profiles()
             .and_then(|profiles| profiles.first())
         {
-            client.negotiated_srtp_profile = Some((*profile).into());
+            let profile = SrtpProfile::from(*profile);
+            // RFC 5764 4.1.1: the server chooses among the profiles the client offered.
+            if !client.engine.config().srtp_profiles().contains(&profile) {
+                return Err(Error::SecurityError(
+                    crate::SecurityError::ServerSelectedUnofferedSrtpProfile(profile),
+                )
+                .into());
+            }
+            client.negotiated_srtp_profile = Some(profile);
         }
 
         // Without extended master secret, in DTLS1.2 a security attack

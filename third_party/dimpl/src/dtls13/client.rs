@@ -706,7 +706,15 @@ impl State {
         };
 
         if let Some(profile) = ee.srtp_profiles().and_then(|profiles| profiles.first()) {
-            client.negotiated_srtp_profile = Some((*profile).into());
+            let profile = SrtpProfile::from(*profile);
+            // RFC 5764 4.1.1: the server chooses among the profiles the client offered.
+            if !client.engine.config().srtp_profiles().contains(&profile) {
+                return Err(Error::SecurityError(
+                    crate::SecurityError::ServerSelectedUnofferedSrtpProfile(profile),
+                )
+                .into());
+            }
+            client.negotiated_srtp_profile = Some(profile);
         }
 
         client.engine.advance_peer_handshake_seq();
@@ -1266,14 +1274,15 @@ fn handshake_create_client_hello(
     });
 
     // 5. use_srtp extension
-    let srtp_start = ext_buf.len();
-    let use_srtp = UseSrtpExtension::default();
-    use_srtp.serialize(&mut ext_buf);
-    let srtp_end = ext_buf.len();
-    extensions.push(Extension {
-        extension_type: ExtensionType::UseSrtp,
-        extension_data_range: srtp_start..srtp_end,
-    });
+    if let Some(use_srtp) = UseSrtpExtension::offer(engine.config().srtp_profiles()) {
+        let srtp_start = ext_buf.len();
+        use_srtp.serialize(&mut ext_buf);
+        let srtp_end = ext_buf.len();
+        extensions.push(Extension {
+            extension_type: ExtensionType::UseSrtp,
+            extension_data_range: srtp_start..srtp_end,
+        });
+    }
 
     // 6. cookie extension (echo from HRR if present)
     if let Some(cookie_range) = cookie_range {

@@ -713,13 +713,13 @@ impl State {
 
         server.shared_secret = Some(shared_secret);
 
-        // Select SRTP profile: first from client list that the server supports.
+        // Select SRTP profile: the first in the server's preference order
+        // (Config::srtp_profiles) that the client offered, as the DTLS 1.2 server does.
         // Per RFC 5764 Section 4.1.1, the server MUST select a profile that
         // both sides support.
         if let Some(profiles) = client_srtp_profiles {
-            for profile_id in profiles {
-                let profile: SrtpProfile = (*profile_id).into();
-                if SrtpProfile::ALL.contains(&profile) {
+            for &profile in server.engine.config().srtp_profiles() {
+                if profiles.iter().any(|id| SrtpProfile::from(*id) == profile) {
                     server.negotiated_srtp_profile = Some(profile);
                     break;
                 }

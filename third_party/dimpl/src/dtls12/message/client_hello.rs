@@ -92,10 +92,11 @@ impl ClientHello {
         ranges.push((ExtensionType::SignatureAlgorithms, start_pos, buf.len()));
 
         // Add use_srtp extension for DTLS-SRTP support
-        let use_srtp = UseSrtpExtension::default();
-        let start_pos = buf.len();
-        use_srtp.serialize(buf);
-        ranges.push((ExtensionType::UseSrtp, start_pos, buf.len()));
+        if let Some(use_srtp) = UseSrtpExtension::offer(config.srtp_profiles()) {
+            let start_pos = buf.len();
+            use_srtp.serialize(buf);
+            ranges.push((ExtensionType::UseSrtp, start_pos, buf.len()));
+        }
 
         // // Add session_ticket extension (empty)
         // let start_pos = buf.len();

@@ -31,7 +31,7 @@ struct ParsedExtensions {
     supported_versions: Option<SupportedVersionsClientHello>,
     key_share: Option<KeyShareClientHello>,
     supported_groups: Option<ArrayVec<NamedGroup, 4>>,
-    srtp_profiles: Option<ArrayVec<SrtpProfileId, 3>>,
+    srtp_profiles: Option<ArrayVec<SrtpProfileId, 4>>,
 }
 
 impl ClientHello {
@@ -211,7 +211,7 @@ impl ClientHello {
         self.parsed_extensions.supported_groups.as_ref()
     }
 
-    pub fn srtp_profiles(&self) -> Option<&ArrayVec<SrtpProfileId, 3>> {
+    pub fn srtp_profiles(&self) -> Option<&ArrayVec<SrtpProfileId, 4>> {
         self.parsed_extensions.srtp_profiles.as_ref()
     }
 

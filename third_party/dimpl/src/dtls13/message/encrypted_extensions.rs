@@ -12,7 +12,7 @@ use nom::number::complete::be_u16;
 pub struct EncryptedExtensions {
     pub extensions: ArrayVec<Extension, 5>,
     // Receive-side values; outbound serialization uses the raw extensions above.
-    srtp_profiles: Option<ArrayVec<SrtpProfileId, 3>>,
+    srtp_profiles: Option<ArrayVec<SrtpProfileId, 4>>,
 }
 
 impl EncryptedExtensions {
@@ -70,7 +70,7 @@ impl EncryptedExtensions {
         }
     }
 
-    pub fn srtp_profiles(&self) -> Option<&ArrayVec<SrtpProfileId, 3>> {
+    pub fn srtp_profiles(&self) -> Option<&ArrayVec<SrtpProfileId, 4>> {
         self.srtp_profiles.as_ref()
     }
 

@@ -17,6 +17,7 @@ pub enum SrtpProfileId {
     SRTP_AES128_CM_SHA1_80 = 0x0001,
     SRTP_AEAD_AES_128_GCM = 0x0007,
     SRTP_AEAD_AES_256_GCM = 0x0008,
+    SRTP_AES128_CM_SHA1_32 = 0x0002,
 }
 
 impl SrtpProfileId {
@@ -24,6 +25,7 @@ impl SrtpProfileId {
         let (input, value) = be_u16(input)?;
         let profile = match value {
             0x0001 => SrtpProfileId::SRTP_AES128_CM_SHA1_80,
+            0x0002 => SrtpProfileId::SRTP_AES128_CM_SHA1_32,
             0x0007 => SrtpProfileId::SRTP_AEAD_AES_128_GCM,
             0x0008 => SrtpProfileId::SRTP_AEAD_AES_256_GCM,
             _ => {
@@ -41,16 +43,17 @@ impl SrtpProfileId {
     }
 
     /// All recognized SRTP profile IDs (every non-`Unknown` variant).
-    pub const fn all() -> &'static [SrtpProfileId; 3] {
+    pub const fn all() -> &'static [SrtpProfileId; 4] {
         &[
             SrtpProfileId::SRTP_AES128_CM_SHA1_80,
             SrtpProfileId::SRTP_AEAD_AES_128_GCM,
             SrtpProfileId::SRTP_AEAD_AES_256_GCM,
+            SrtpProfileId::SRTP_AES128_CM_SHA1_32,
         ]
     }
 
     /// Supported SRTP profile IDs.
-    pub const fn supported() -> &'static [SrtpProfileId; 3] {
+    pub const fn supported() -> &'static [SrtpProfileId; 4] {
         Self::all()
     }
 }
@@ -61,6 +64,7 @@ impl From<SrtpProfile> for SrtpProfileId {
             SrtpProfile::AES128_CM_SHA1_80 => SrtpProfileId::SRTP_AES128_CM_SHA1_80,
             SrtpProfile::AEAD_AES_128_GCM => SrtpProfileId::SRTP_AEAD_AES_128_GCM,
             SrtpProfile::AEAD_AES_256_GCM => SrtpProfileId::SRTP_AEAD_AES_256_GCM,
+            SrtpProfile::AES128_CM_SHA1_32 => SrtpProfileId::SRTP_AES128_CM_SHA1_32,
         }
     }
 }
@@ -71,6 +75,7 @@ impl From<SrtpProfileId> for SrtpProfile {
             SrtpProfileId::SRTP_AES128_CM_SHA1_80 => SrtpProfile::AES128_CM_SHA1_80,
             SrtpProfileId::SRTP_AEAD_AES_128_GCM => SrtpProfile::AEAD_AES_128_GCM,
             SrtpProfileId::SRTP_AEAD_AES_256_GCM => SrtpProfile::AEAD_AES_256_GCM,
+            SrtpProfileId::SRTP_AES128_CM_SHA1_32 => SrtpProfile::AES128_CM_SHA1_32,
         }
     }
 }
@@ -87,19 +92,26 @@ impl UseSrtpExtension {
         UseSrtpExtension { profiles, mki }
     }
 
-    /// Create a default UseSrtpExtension with standard profiles
-    pub fn default() -> Self {
-        let mut profiles = SrtpProfileVec::new();
-        // Add profiles in order of preference (most secure first)
-        profiles.push(SrtpProfileId::SRTP_AEAD_AES_256_GCM);
-        profiles.push(SrtpProfileId::SRTP_AEAD_AES_128_GCM);
-        profiles.push(SrtpProfileId::SRTP_AES128_CM_SHA1_80);
-
-        // MKI is typically empty as per RFC 5764
-        UseSrtpExtension {
-            profiles,
-            mki: ArrayVec::new(),
+    /// The extension a client sends to offer `profiles` (in preference order), or `None`
+    /// when the list is empty: RFC 5764 allows no empty profile list, so the extension is
+    /// left out instead.
+    pub fn offer(profiles: &[SrtpProfile]) -> Option<Self> {
+        let mut ids = SrtpProfileVec::new();
+        for p in profiles {
+            let id = SrtpProfileId::from(*p);
+            if !ids.contains(&id) {
+                // Distinct ids never exceed the capacity (one slot per supported profile).
+                let _ = ids.try_push(id);
+            }
         }
+        if ids.is_empty() {
+            return None;
+        }
+        // MKI is typically empty as per RFC 5764
+        Some(UseSrtpExtension {
+            profiles: ids,
+            mki: ArrayVec::new(),
+        })
     }
 
     pub fn parse(input: &[u8]) -> IResult<&[u8], UseSrtpExtension> {
@@ -126,6 +138,9 @@ impl UseSrtpExtension {
                     .map_err(|_| Err::Failure(Error::new(profile_input, ErrorKind::LengthValue)))?,
                 0x0008 => profiles
                     .try_push(SrtpProfileId::SRTP_AEAD_AES_256_GCM)
+                    .map_err(|_| Err::Failure(Error::new(profile_input, ErrorKind::LengthValue)))?,
+                0x0002 => profiles
+                    .try_push(SrtpProfileId::SRTP_AES128_CM_SHA1_32)
                     .map_err(|_| Err::Failure(Error::new(profile_input, ErrorKind::LengthValue)))?,
                 _ => {
                     // Unknown SRTP profile: skip
@@ -211,12 +226,12 @@ mod tests {
 
     #[test]
     fn test_use_srtp_parse_provided_bytes() {
-        // Provided bytes: [0,8,0,7,0,8,0,1,0,2,0]
+        // Provided bytes: [0,8,0,7,0,8,0,1,0,5,0]
         // Meaning:
         // 0x0008 -> profiles length = 8 bytes (4 profile IDs)
-        // profiles: 0x0007, 0x0008, 0x0001, 0x0002 (0x0002 is unknown and should be ignored)
+        // profiles: 0x0007, 0x0008, 0x0001, 0x0005 (0x0005 is unknown and should be ignored)
         // MKI length = 0
-        let bytes = [0, 8, 0, 7, 0, 8, 0, 1, 0, 2, 0];
+        let bytes = [0, 8, 0, 7, 0, 8, 0, 1, 0, 5, 0];
 
         let (_, parsed) = UseSrtpExtension::parse(&bytes).expect("parse UseSrtpExtension");
 
@@ -233,9 +248,42 @@ mod tests {
     }
 
     #[test]
+    fn aes128_cm_sha1_32_is_parsed_and_offered() {
+        let bytes = [0, 4, 0, 2, 0, 1, 0];
+        let (_, parsed) = UseSrtpExtension::parse(&bytes).expect("parse UseSrtpExtension");
+        assert_eq!(
+            parsed.profiles.as_slice(),
+            &[
+                SrtpProfileId::SRTP_AES128_CM_SHA1_32,
+                SrtpProfileId::SRTP_AES128_CM_SHA1_80
+            ]
+        );
+        assert_eq!(
+            SrtpProfile::from(SrtpProfileId::SRTP_AES128_CM_SHA1_32),
+            SrtpProfile::AES128_CM_SHA1_32
+        );
+        assert_eq!(SrtpProfile::AES128_CM_SHA1_32.keying_material_len(), 60);
+
+        // Offered in the given order, duplicates dropped; an empty list offers nothing.
+        let ext = UseSrtpExtension::offer(&[
+            SrtpProfile::AES128_CM_SHA1_32,
+            SrtpProfile::AEAD_AES_128_GCM,
+            SrtpProfile::AES128_CM_SHA1_32,
+        ])
+        .unwrap();
+        let mut serialized = Buf::new();
+        ext.serialize(&mut serialized);
+        assert_eq!(&*serialized, &[0, 4, 0, 2, 0, 7, 0]);
+        assert!(UseSrtpExtension::offer(&[]).is_none());
+        let all = UseSrtpExtension::offer(SrtpProfile::ALL).unwrap();
+        assert_eq!(all.profiles.len(), SrtpProfileId::supported().len());
+    }
+
+    #[test]
     fn too_many_supported_srtp_profiles_are_rejected() {
         let bytes = [
-            0x00, 0x08, // Four profile IDs.
+            0x00, 0x0A, // Five profile IDs.
+            0x00, 0x01, // SRTP_AES128_CM_SHA1_80.
             0x00, 0x01, // SRTP_AES128_CM_SHA1_80.
             0x00, 0x01, // SRTP_AES128_CM_SHA1_80.
             0x00, 0x01, // SRTP_AES128_CM_SHA1_80.

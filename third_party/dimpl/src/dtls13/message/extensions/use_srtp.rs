@@ -15,6 +15,7 @@ pub enum SrtpProfileId {
     SRTP_AES128_CM_SHA1_80 = 0x0001,
     SRTP_AEAD_AES_128_GCM = 0x0007,
     SRTP_AEAD_AES_256_GCM = 0x0008,
+    SRTP_AES128_CM_SHA1_32 = 0x0002,
 }
 
 impl SrtpProfileId {
@@ -22,6 +23,7 @@ impl SrtpProfileId {
         let (input, value) = be_u16(input)?;
         let profile = match value {
             0x0001 => SrtpProfileId::SRTP_AES128_CM_SHA1_80,
+            0x0002 => SrtpProfileId::SRTP_AES128_CM_SHA1_32,
             0x0007 => SrtpProfileId::SRTP_AEAD_AES_128_GCM,
             0x0008 => SrtpProfileId::SRTP_AEAD_AES_256_GCM,
             _ => {
@@ -39,16 +41,17 @@ impl SrtpProfileId {
     }
 
     /// All recognized SRTP profile IDs (every non-`Unknown` variant).
-    pub const fn all() -> &'static [SrtpProfileId; 3] {
+    pub const fn all() -> &'static [SrtpProfileId; 4] {
         &[
             SrtpProfileId::SRTP_AES128_CM_SHA1_80,
             SrtpProfileId::SRTP_AEAD_AES_128_GCM,
             SrtpProfileId::SRTP_AEAD_AES_256_GCM,
+            SrtpProfileId::SRTP_AES128_CM_SHA1_32,
         ]
     }
 
     /// Supported SRTP profile IDs.
-    pub const fn supported() -> &'static [SrtpProfileId; 3] {
+    pub const fn supported() -> &'static [SrtpProfileId; 4] {
         Self::all()
     }
 }
@@ -59,6 +62,7 @@ impl From<SrtpProfile> for SrtpProfileId {
             SrtpProfile::AES128_CM_SHA1_80 => SrtpProfileId::SRTP_AES128_CM_SHA1_80,
             SrtpProfile::AEAD_AES_128_GCM => SrtpProfileId::SRTP_AEAD_AES_128_GCM,
             SrtpProfile::AEAD_AES_256_GCM => SrtpProfileId::SRTP_AEAD_AES_256_GCM,
+            SrtpProfile::AES128_CM_SHA1_32 => SrtpProfileId::SRTP_AES128_CM_SHA1_32,
         }
     }
 }
@@ -69,6 +73,7 @@ impl From<SrtpProfileId> for SrtpProfile {
             SrtpProfileId::SRTP_AES128_CM_SHA1_80 => SrtpProfile::AES128_CM_SHA1_80,
             SrtpProfileId::SRTP_AEAD_AES_128_GCM => SrtpProfile::AEAD_AES_128_GCM,
             SrtpProfileId::SRTP_AEAD_AES_256_GCM => SrtpProfile::AEAD_AES_256_GCM,
+            SrtpProfileId::SRTP_AES128_CM_SHA1_32 => SrtpProfile::AES128_CM_SHA1_32,
         }
     }
 }
@@ -76,28 +81,35 @@ impl From<SrtpProfileId> for SrtpProfile {
 /// UseSrtp extension as defined in RFC 5764
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UseSrtpExtension {
-    pub profiles: ArrayVec<SrtpProfileId, 3>,
+    pub profiles: ArrayVec<SrtpProfileId, 4>,
     pub mki: ArrayVec<u8, 255>, // MKI value (usually empty)
 }
 
 impl UseSrtpExtension {
-    pub fn new(profiles: ArrayVec<SrtpProfileId, 3>, mki: ArrayVec<u8, 255>) -> Self {
+    pub fn new(profiles: ArrayVec<SrtpProfileId, 4>, mki: ArrayVec<u8, 255>) -> Self {
         UseSrtpExtension { profiles, mki }
     }
 
-    /// Create a default UseSrtpExtension with standard profiles
-    pub fn default() -> Self {
-        let mut profiles = ArrayVec::new();
-        // Add profiles in order of preference (most secure first)
-        profiles.push(SrtpProfileId::SRTP_AEAD_AES_256_GCM);
-        profiles.push(SrtpProfileId::SRTP_AEAD_AES_128_GCM);
-        profiles.push(SrtpProfileId::SRTP_AES128_CM_SHA1_80);
-
-        // MKI is typically empty as per RFC 5764
-        UseSrtpExtension {
-            profiles,
-            mki: ArrayVec::new(),
+    /// The extension a client sends to offer `profiles` (in preference order), or `None`
+    /// when the list is empty: RFC 5764 allows no empty profile list, so the extension is
+    /// left out instead.
+    pub fn offer(profiles: &[SrtpProfile]) -> Option<Self> {
+        let mut ids = ArrayVec::new();
+        for p in profiles {
+            let id = SrtpProfileId::from(*p);
+            if !ids.contains(&id) {
+                // Distinct ids never exceed the capacity (one slot per supported profile).
+                let _ = ids.try_push(id);
+            }
         }
+        if ids.is_empty() {
+            return None;
+        }
+        // MKI is typically empty as per RFC 5764
+        Some(UseSrtpExtension {
+            profiles: ids,
+            mki: ArrayVec::new(),
+        })
     }
 
     pub fn parse(input: &[u8]) -> IResult<&[u8], UseSrtpExtension> {
@@ -108,7 +120,7 @@ impl UseSrtpExtension {
         let (input, profiles_data) = take(profiles_length)(input)?;
 
         // Parse the profiles (ignore unknown profile IDs instead of failing)
-        let mut profiles: ArrayVec<SrtpProfileId, 3> = ArrayVec::new();
+        let mut profiles: ArrayVec<SrtpProfileId, 4> = ArrayVec::new();
         let mut profiles_rest = profiles_data;
 
         while profiles_rest.len() >= 2 {
@@ -124,6 +136,9 @@ impl UseSrtpExtension {
                     .map_err(|_| Err::Failure(Error::new(profile_input, ErrorKind::LengthValue)))?,
                 0x0008 => profiles
                     .try_push(SrtpProfileId::SRTP_AEAD_AES_256_GCM)
+                    .map_err(|_| Err::Failure(Error::new(profile_input, ErrorKind::LengthValue)))?,
+                0x0002 => profiles
+                    .try_push(SrtpProfileId::SRTP_AES128_CM_SHA1_32)
                     .map_err(|_| Err::Failure(Error::new(profile_input, ErrorKind::LengthValue)))?,
                 _ => {
                     // Unknown SRTP profile: skip
@@ -209,7 +224,7 @@ mod tests {
 
     #[test]
     fn test_use_srtp_parse_provided_bytes() {
-        let bytes = [0, 8, 0, 7, 0, 8, 0, 1, 0, 2, 0];
+        let bytes = [0, 8, 0, 7, 0, 8, 0, 1, 0, 5, 0];
 
         let (_, parsed) = UseSrtpExtension::parse(&bytes).expect("parse UseSrtpExtension");
 
@@ -226,7 +241,7 @@ mod tests {
 
     #[test]
     fn capacity_matches_profile_count() {
-        let ext = UseSrtpExtension::default();
+        let ext = UseSrtpExtension::offer(SrtpProfile::ALL).unwrap();
         assert_eq!(
             ext.profiles.capacity(),
             SrtpProfileId::supported().len(),
@@ -235,9 +250,42 @@ mod tests {
     }
 
     #[test]
+    fn aes128_cm_sha1_32_is_parsed_and_offered() {
+        let bytes = [0, 4, 0, 2, 0, 1, 0];
+        let (_, parsed) = UseSrtpExtension::parse(&bytes).expect("parse UseSrtpExtension");
+        assert_eq!(
+            parsed.profiles.as_slice(),
+            &[
+                SrtpProfileId::SRTP_AES128_CM_SHA1_32,
+                SrtpProfileId::SRTP_AES128_CM_SHA1_80
+            ]
+        );
+        assert_eq!(
+            SrtpProfile::from(SrtpProfileId::SRTP_AES128_CM_SHA1_32),
+            SrtpProfile::AES128_CM_SHA1_32
+        );
+        assert_eq!(SrtpProfile::AES128_CM_SHA1_32.keying_material_len(), 60);
+
+        // Offered in the given order, duplicates dropped; an empty list offers nothing.
+        let ext = UseSrtpExtension::offer(&[
+            SrtpProfile::AES128_CM_SHA1_32,
+            SrtpProfile::AEAD_AES_128_GCM,
+            SrtpProfile::AES128_CM_SHA1_32,
+        ])
+        .unwrap();
+        let mut serialized = Buf::new();
+        ext.serialize(&mut serialized);
+        assert_eq!(&*serialized, &[0, 4, 0, 2, 0, 7, 0]);
+        assert!(UseSrtpExtension::offer(&[]).is_none());
+        let all = UseSrtpExtension::offer(SrtpProfile::ALL).unwrap();
+        assert_eq!(all.profiles.len(), SrtpProfileId::supported().len());
+    }
+
+    #[test]
     fn too_many_supported_srtp_profiles_are_rejected() {
         let bytes = [
-            0x00, 0x08, // Four profile IDs.
+            0x00, 0x0A, // Five profile IDs.
+            0x00, 0x01, // SRTP_AES128_CM_SHA1_80.
             0x00, 0x01, // SRTP_AES128_CM_SHA1_80.
             0x00, 0x01, // SRTP_AES128_CM_SHA1_80.
             0x00, 0x01, // SRTP_AES128_CM_SHA1_80.
