@@ -1,13 +1,13 @@
 //! The association: the RFC 9260 state machine, with the data-channel layer (RFC 8831/8832)
 //! on top of it in `channel.rs`.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::time::{Duration, Instant};
 
 use aws_lc_rs::hmac;
 use zvon_base::Rng;
 
-use crate::channel::{Channel, Event};
+use crate::channel::{Channel, ChannelId, Event};
 use crate::chunk::{
     self, Chunk, Data, InitRepr, ReconfigParam, Tlvs, cause, flag, kind, reconfig_result,
 };
@@ -16,7 +16,7 @@ use crate::cookie::{CAP_FORWARD_TSN, CAP_I_DATA, CAP_RECONFIG, CAP_ZERO_CHECKSUM
 use crate::error::Error;
 use crate::outstanding::{Outstanding, Rtx};
 use crate::packet::{HEADER_LEN, Packet, PacketWriter};
-use crate::recv::{DataTracker, Observed, Reassembly};
+use crate::recv::{DataTracker, ENTRY_OVERHEAD, Observed, Reassembly};
 use crate::send::SendQueue;
 use crate::timer::{Rto, Timer, TimerTable};
 
@@ -68,6 +68,9 @@ pub struct Stats {
     pub messages_received: u64,
     /// User messages queued.
     pub messages_sent: u64,
+    /// DATA_CHANNEL_OPENs refused (too many channels, or labels over budget): the stream was
+    /// reset instead.
+    pub channels_refused: u64,
 }
 
 /// A DATA chunk kept aside while a stream reset waits for earlier data (RFC 6525 5.2.2).
@@ -175,7 +178,11 @@ pub struct Association {
     raw_packets: VecDeque<Vec<u8>>,
     error_causes: Vec<u8>,
 
-    pub(crate) reset_queue: Vec<u16>,
+    /// Outgoing streams to reset, each once (a set: a peer may make us refuse thousands).
+    pub(crate) reset_queue: BTreeSet<u16>,
+    /// Streams whose DATA_CHANNEL_OPEN was refused, until the peer resets them too: their
+    /// data is dropped.
+    pub(crate) refused: BTreeSet<u16>,
     reconfig_inflight: Option<ReconfigRequest>,
     send_reconfig_request: bool,
     next_req_seq: u32,
@@ -189,6 +196,8 @@ pub struct Association {
     pub(crate) channels: BTreeMap<u16, Channel>,
     pub(crate) events: VecDeque<Event>,
     pub(crate) rx_event_bytes: usize,
+    /// Label and protocol bytes of the channels the peer opened.
+    pub(crate) peer_label_bytes: usize,
     pub(crate) stats: Stats,
 }
 
@@ -271,7 +280,8 @@ impl Association {
             heartbeat_outstanding: false,
             raw_packets: VecDeque::new(),
             error_causes: Vec::new(),
-            reset_queue: Vec::new(),
+            reset_queue: BTreeSet::new(),
+            refused: BTreeSet::new(),
             reconfig_inflight: None,
             send_reconfig_request: false,
             next_req_seq: my_initial_tsn,
@@ -284,6 +294,7 @@ impl Association {
             channels: BTreeMap::new(),
             events: VecDeque::new(),
             rx_event_bytes: 0,
+            peer_label_bytes: 0,
             stats: Stats::default(),
             cfg,
         }
@@ -378,13 +389,32 @@ impl Association {
     pub fn poll_event(&mut self) -> Option<Event> {
         let e = self.events.pop_front()?;
         if let Event::Message { data, .. } = &e {
-            self.rx_event_bytes -= data.len();
+            self.rx_event_bytes -= data.len() + ENTRY_OVERHEAD;
         }
         Some(e)
     }
 
+    /// Receive-side bytes held: data in reassembly, messages not yet polled, data held for a
+    /// stream reset, each piece charged [`ENTRY_OVERHEAD`] beyond its payload. This is what the
+    /// receive window counts: it stays below twice `max_receive_buffer`.
+    pub fn receive_buffered(&self) -> usize {
+        self.reasm.buffered + self.rx_event_bytes + self.held_bytes
+    }
+
+    /// What one channel holds on the receive side (in reassembly), as charged against the
+    /// receive window.
+    pub fn channel_receive_buffered(&self, id: ChannelId) -> usize {
+        self.reasm.stream_buffered(id.0)
+    }
+
+    /// Streams that carry receive state (sequence numbers, reassembly): about 100 bytes each,
+    /// at most the negotiated inbound stream count.
+    pub fn receive_stream_count(&self) -> usize {
+        self.reasm.stream_count()
+    }
+
     fn a_rwnd(&self) -> u32 {
-        let used = self.reasm.buffered + self.rx_event_bytes + self.held_bytes;
+        let used = self.receive_buffered();
         self.cfg
             .max_receive_buffer
             .saturating_sub(used)
@@ -592,7 +622,7 @@ impl Association {
         if d.immediate() {
             self.rx.ack_now = true;
         }
-        let used = self.reasm.buffered + self.rx_event_bytes + self.held_bytes;
+        let used = self.receive_buffered();
         let max = self.cfg.max_receive_buffer;
         if used >= max && (tsn > self.rx.highest() || used >= 2 * max) {
             //# RFC 9260 6.2: with no window left, drop new data beyond the highest TSN.
@@ -608,7 +638,7 @@ impl Association {
             && tsn > *last
             && (streams.is_empty() || streams.contains(&d.stream))
         {
-            self.held_bytes += d.payload.len();
+            self.held_bytes += d.payload.len() + ENTRY_OVERHEAD;
             self.held.push(HeldData {
                 tsn,
                 stream: d.stream,
@@ -1153,7 +1183,12 @@ impl Association {
     fn reset_incoming(&mut self, streams: &[u16]) {
         let all: Vec<u16>;
         let list = if streams.is_empty() {
-            all = self.channels.keys().copied().collect();
+            all = self
+                .channels
+                .keys()
+                .chain(self.refused.iter())
+                .copied()
+                .collect();
             &all
         } else {
             streams
@@ -1192,17 +1227,17 @@ impl Association {
         }
         //# RFC 6525 5.1.2: the request names the last TSN assigned; the streams must have no
         //# data left to send before they reset.
-        let tx = &self.tx;
-        let mut ready = Vec::new();
         // A request must fit one packet beside a response: at most 256 streams at a time.
-        self.reset_queue.retain(|&s| {
-            if ready.len() < 256 && tx.stream_is_empty(s) {
-                ready.push(s);
-                false
-            } else {
-                true
-            }
-        });
+        let ready: Vec<u16> = self
+            .reset_queue
+            .iter()
+            .copied()
+            .filter(|&s| self.tx.stream_is_empty(s))
+            .take(256)
+            .collect();
+        for s in &ready {
+            self.reset_queue.remove(s);
+        }
         if ready.is_empty() {
             return;
         }

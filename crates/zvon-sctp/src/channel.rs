@@ -8,6 +8,7 @@ use crate::association::{Association, AssociationState};
 use crate::config::Role;
 use crate::dcep::{self, Open, ppid};
 use crate::error::Error;
+use crate::recv::ENTRY_OVERHEAD;
 use crate::send::MessagePolicy;
 
 pub use crate::dcep::Reliability;
@@ -155,6 +156,9 @@ pub(crate) struct Channel {
     acked: bool,
     out_reset: bool,
     in_reset: bool,
+    /// Label and protocol bytes charged to `Config::max_peer_label_bytes` (the peer opened
+    /// it), 0 for ours.
+    peer_label_bytes: usize,
 }
 
 impl Association {
@@ -170,6 +174,9 @@ impl Association {
         ) && self.stats.packets_received > 0
         {
             return Err(Error::NotEstablished);
+        }
+        if self.channels.len() >= self.cfg.max_channels {
+            return Err(Error::TooManyChannels(self.cfg.max_channels));
         }
         let limit = self.stream_limit();
         let id = match opts.negotiated {
@@ -204,6 +211,7 @@ impl Association {
                 acked: opts.negotiated.is_some(),
                 out_reset: false,
                 in_reset: false,
+                peer_label_bytes: 0,
             },
         );
         if self.is_established() {
@@ -225,7 +233,7 @@ impl Association {
             return;
         }
         if id as u32 >= limit {
-            self.channels.remove(&id);
+            self.remove_channel(id);
             self.events
                 .push_back(Event::ChannelClosed { id: ChannelId(id) });
             return;
@@ -371,8 +379,7 @@ impl Association {
         match ch.state {
             ChannelState::Closing | ChannelState::Closed => return Ok(()),
             ChannelState::Connecting => {
-                self.channels.remove(&id.0);
-                self.tx.remove_stream(id.0);
+                self.remove_channel(id.0);
                 self.events.push_back(Event::ChannelClosed { id });
                 return Ok(());
             }
@@ -394,9 +401,15 @@ impl Association {
             self.check_closed(id);
             return;
         }
-        if !self.reset_queue.contains(&id) {
-            self.reset_queue.push(id);
+        self.reset_queue.insert(id);
+    }
+
+    /// Forgets a channel: its id is free again.
+    fn remove_channel(&mut self, id: u16) {
+        if let Some(ch) = self.channels.remove(&id) {
+            self.peer_label_bytes -= ch.peer_label_bytes;
         }
+        self.tx.remove_stream(id);
     }
 
     pub(crate) fn on_outgoing_reset(&mut self, id: u16) {
@@ -407,6 +420,8 @@ impl Association {
     }
 
     pub(crate) fn on_incoming_reset(&mut self, id: u16) {
+        // A refused stream is closed on both sides once the peer resets its half.
+        self.refused.remove(&id);
         let Some(ch) = self.channels.get_mut(&id) else {
             return;
         };
@@ -427,8 +442,7 @@ impl Association {
             .get(&id)
             .is_some_and(|c| c.in_reset && c.out_reset)
         {
-            self.channels.remove(&id);
-            self.tx.remove_stream(id);
+            self.remove_channel(id);
             self.events
                 .push_back(Event::ChannelClosed { id: ChannelId(id) });
         }
@@ -437,11 +451,11 @@ impl Association {
     pub(crate) fn close_all_channels(&mut self) {
         let ids: Vec<u16> = self.channels.keys().copied().collect();
         for id in ids {
-            self.channels.remove(&id);
-            self.tx.remove_stream(id);
+            self.remove_channel(id);
             self.events
                 .push_back(Event::ChannelClosed { id: ChannelId(id) });
         }
+        self.refused.clear();
     }
 
     pub(crate) fn flush_low_events(&mut self) {
@@ -475,7 +489,7 @@ impl Association {
             return;
         }
         let data = if kind.1 { Vec::new() } else { data };
-        self.rx_event_bytes += data.len();
+        self.rx_event_bytes += data.len() + ENTRY_OVERHEAD;
         self.events.push_back(Event::Message {
             id: ChannelId(stream),
             data,
@@ -492,6 +506,14 @@ impl Association {
                 if self.channels.contains_key(&stream) {
                     return; // in use: RFC 8832 leaves this to the application; ignore
                 }
+                let label_bytes = open.label.len() + open.protocol.len();
+                if self.channels.len() >= self.cfg.max_channels
+                    || self.peer_label_bytes + label_bytes > self.cfg.max_peer_label_bytes
+                {
+                    self.refuse_channel(stream);
+                    return;
+                }
+                self.peer_label_bytes += label_bytes;
                 self.channels.insert(
                     stream,
                     Channel {
@@ -505,6 +527,7 @@ impl Association {
                         acked: true,
                         out_reset: false,
                         in_reset: false,
+                        peer_label_bytes: label_bytes,
                     },
                 );
                 self.tx.set_priority(stream, open.priority);
@@ -524,6 +547,19 @@ impl Association {
             }
             _ => {}
         }
+    }
+
+    /// Refuses a DATA_CHANNEL_OPEN over a limit. DCEP has no negative answer: the stream is
+    /// reset instead, which the peer sees as its channel closing (RFC 8831 6.7, RFC 8832 5);
+    /// the association goes on. Data on the stream is dropped until the peer resets its half.
+    fn refuse_channel(&mut self, stream: u16) {
+        self.stats.channels_refused += 1;
+        if !self.supports_reconfig() {
+            // Nothing to tell the peer with: ignore the channel, as if the OPEN were lost.
+            return;
+        }
+        self.refused.insert(stream);
+        self.request_reset(stream);
     }
 
     fn supports_reconfig(&self) -> bool {

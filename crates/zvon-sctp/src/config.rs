@@ -58,6 +58,14 @@ pub struct Config {
     /// initial window), however much the congestion window allows, e.g. after one SACK
     /// acknowledged a large part of the window. `None` disables the limit.
     pub max_burst: Option<usize>,
+    /// Most channels open at once, ours and the peer's together. A DATA_CHANNEL_OPEN beyond it
+    /// is refused by resetting its stream (the peer sees the channel close, RFC 8832 5); a
+    /// local `open_channel` beyond it fails. Chromium offers 1024 streams.
+    pub max_channels: usize,
+    /// Most bytes of labels and sub-protocols held for the channels the peer opened, all
+    /// together. Each may be up to 65535 bytes (W3C); a DATA_CHANNEL_OPEN that would go
+    /// beyond the budget is refused like one beyond `max_channels`.
+    pub max_peer_label_bytes: usize,
     /// Offer partial reliability (RFC 3758).
     pub partial_reliability: bool,
     /// Offer message interleaving (RFC 8260 I-DATA).
@@ -89,6 +97,8 @@ impl Default for Config {
             max_streams: 65535,
             initial_cwnd_mtus: 10,
             max_burst: Some(4),
+            max_channels: 1024,
+            max_peer_label_bytes: 1024 * 1024,
             partial_reliability: true,
             interleaving: true,
             zero_checksum: true,

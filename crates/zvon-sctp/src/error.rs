@@ -64,6 +64,9 @@ pub enum Error {
     /// A label or protocol longer than 65535 bytes.
     #[error("label or protocol too long")]
     LabelTooLong,
+    /// `Config::max_channels` channels are open already.
+    #[error("too many channels open (limit {0})")]
+    TooManyChannels(usize),
 }
 
 impl Classify for Error {
@@ -74,7 +77,9 @@ impl Classify for Error {
             | Error::BadCookie
             | Error::ProtocolViolation(_)
             | Error::AbortedByPeer(_) => Fault::PeerMisbehaved,
-            Error::Unreachable(_) | Error::SendBufferFull { .. } => Fault::Local,
+            Error::Unreachable(_) | Error::SendBufferFull { .. } | Error::TooManyChannels(_) => {
+                Fault::Local
+            }
             Error::MessageTooLarge { .. }
             | Error::UnknownChannel(_)
             | Error::ChannelNotOpen(_)

@@ -11,6 +11,11 @@ use crate::tsn::{lt32, unwrap16, unwrap32};
 const MAX_GAPS: usize = 1024;
 /// How far past the cumulative TSN data is accepted at all.
 const MAX_AHEAD: u64 = 1 << 20;
+/// What one piece of inbound data held apart costs beyond its payload: its map entry, its own
+/// allocation and the allocator's share (measured by `tests/memory.rs`). Charged with the
+/// payload against the receive window, so that a peer sending many tiny pieces out of order
+/// fills the window long before it fills memory.
+pub(crate) const ENTRY_OVERHEAD: usize = 192;
 
 /// What the receiver has seen, and so what the next SACK says.
 #[derive(Debug)]
@@ -191,15 +196,21 @@ struct Partial {
     next: Option<u64>,
     end_key: Option<u64>,
     stash: BTreeMap<u64, Vec<u8>>,
+    /// What this message is charged: its payload, plus [`ENTRY_OVERHEAD`] for itself and for
+    /// each fragment waiting in `stash`.
     bytes: usize,
 }
 
 impl Partial {
+    /// Adds a fragment; returns what it adds to the charge.
     fn add(&mut self, key: u64, d: &Data<'_>) -> usize {
         if d.end() {
             self.end_key = Some(key);
         }
-        let n = d.payload.len();
+        let mut n = d.payload.len();
+        if self.bytes == 0 {
+            n += ENTRY_OVERHEAD;
+        }
         if d.begin() {
             if self.next.is_some() {
                 return 0; // a second first fragment: ignore
@@ -212,6 +223,7 @@ impl Partial {
             self.next = Some(key + 1);
         } else {
             self.stash.insert(key, d.payload.to_vec());
+            n += ENTRY_OVERHEAD;
         }
         self.bytes += n;
         while let Some(next) = self.next
@@ -235,6 +247,8 @@ struct InStream {
     ordered: BTreeMap<u64, Partial>,
     /// I-DATA unordered messages in reassembly, by MID.
     unordered: BTreeMap<u64, Partial>,
+    /// What this stream holds in reassembly, as charged (its share of `Reassembly::buffered`).
+    buffered: usize,
 }
 
 /// Reassembly and ordering for every incoming stream.
@@ -244,7 +258,8 @@ pub(crate) struct Reassembly {
     /// Fragments of unordered DATA messages (no I-DATA), by TSN: DATA gives them nothing but
     /// TSN adjacency to find each other.
     unordered_frags: BTreeMap<u64, (u16, u32, u8, Vec<u8>)>,
-    /// Bytes held in reassembly (counts against the receive window).
+    /// Bytes held in reassembly, with [`ENTRY_OVERHEAD`] per piece held apart (counts against
+    /// the receive window).
     pub(crate) buffered: usize,
     pub(crate) ready: VecDeque<Delivered>,
     /// A message grew beyond the local maximum message size.
@@ -277,7 +292,9 @@ impl Reassembly {
                 // Unordered messages need identity, not order: the wire MID is the key.
                 let key = d.mid as u64;
                 let p = s.unordered.entry(key).or_default();
-                self.buffered += p.add(d.fsn as u64, d);
+                let charged = p.add(d.fsn as u64, d);
+                self.buffered += charged;
+                s.buffered += charged;
                 if p.data.len() > self.max_message {
                     self.too_large = true;
                 }
@@ -285,6 +302,7 @@ impl Reassembly {
                     && let Some(p) = s.unordered.remove(&key)
                 {
                     self.buffered -= p.bytes;
+                    s.buffered -= p.bytes;
                     self.ready.push_back(Delivered {
                         stream: d.stream,
                         ppid: p.ppid,
@@ -319,7 +337,9 @@ impl Reassembly {
         }
         let key = if d.interleaved { d.fsn as u64 } else { tsn };
         let p = s.ordered.entry(ssn).or_default();
-        self.buffered += p.add(key, d);
+        let charged = p.add(key, d);
+        self.buffered += charged;
+        s.buffered += charged;
         if p.data.len() > self.max_message {
             self.too_large = true;
         }
@@ -342,6 +362,7 @@ impl Reassembly {
                 break;
             };
             *buffered -= p.bytes;
+            s.buffered -= p.bytes;
             ready.push_back(Delivered {
                 stream: sid,
                 ppid: p.ppid,
@@ -352,7 +373,9 @@ impl Reassembly {
     }
 
     fn add_unordered_data(&mut self, tsn: u64, d: &Data<'_>) {
-        self.buffered += d.payload.len();
+        let charged = d.payload.len() + ENTRY_OVERHEAD;
+        self.buffered += charged;
+        self.streams.entry(d.stream).or_default().buffered += charged;
         self.unordered_frags
             .insert(tsn, (d.stream, d.ppid, d.flags, d.payload.to_vec()));
         // Walk back to a first fragment and forward to a last one, over adjacent TSNs.
@@ -384,11 +407,11 @@ impl Reassembly {
         let mut data = Vec::with_capacity(size);
         let mut ppid = 0;
         for t in first..=last {
-            if let Some((_, pp, flags, p)) = self.unordered_frags.remove(&t) {
+            if let Some((sid, pp, flags, p)) = self.unordered_frags.remove(&t) {
                 if flags & crate::chunk::flag::BEGIN != 0 {
                     ppid = pp;
                 }
-                self.buffered -= p.len();
+                self.uncharge_frag(sid, p.len());
                 data.extend_from_slice(&p);
             }
         }
@@ -409,18 +432,20 @@ impl Reassembly {
     ) {
         if !interleaved {
             let keep = self.unordered_frags.split_off(&(new_cum + 1));
-            for (_, (_, _, _, p)) in std::mem::replace(&mut self.unordered_frags, keep) {
-                self.buffered -= p.len();
+            for (_, (sid, _, _, p)) in std::mem::replace(&mut self.unordered_frags, keep) {
+                self.uncharge_frag(sid, p.len());
             }
         }
         for sk in skipped {
             let s = self.streams.entry(sk.stream).or_default();
             if sk.unordered {
                 let buffered = &mut self.buffered;
+                let stream_buffered = &mut s.buffered;
                 s.unordered.retain(|&mid, p| {
                     let skipped = mid as u32 == sk.mid || lt32(mid as u32, sk.mid);
                     if skipped {
                         *buffered -= p.bytes;
+                        *stream_buffered -= p.bytes;
                     }
                     !skipped
                 });
@@ -437,19 +462,42 @@ impl Reassembly {
             let keep = s.ordered.split_off(&(ssn + 1));
             for (_, p) in std::mem::replace(&mut s.ordered, keep) {
                 self.buffered -= p.bytes;
+                s.buffered -= p.bytes;
             }
             s.next = ssn + 1;
             Self::deliver_ordered(sk.stream, s, &mut self.ready, &mut self.buffered);
         }
     }
 
-    /// Incoming stream reset (RFC 6525 5.2.2): sequence numbers restart at 0.
-    pub(crate) fn reset_stream(&mut self, stream: u16) {
-        if let Some(s) = self.streams.remove(&stream) {
-            for p in s.ordered.values().chain(s.unordered.values()) {
-                self.buffered -= p.bytes;
-            }
+    fn uncharge_frag(&mut self, sid: u16, len: usize) {
+        let charged = len + ENTRY_OVERHEAD;
+        self.buffered -= charged;
+        if let Some(s) = self.streams.get_mut(&sid) {
+            s.buffered -= charged;
         }
+    }
+
+    /// Incoming stream reset (RFC 6525 5.2.2): sequence numbers restart at 0, and whatever
+    /// the stream still held is dropped.
+    pub(crate) fn reset_stream(&mut self, stream: u16) {
+        // Unordered DATA fragments of the stream: every TSN before the reset point arrived,
+        // so these belong to messages that can never complete.
+        if self.unordered_frags.values().any(|f| f.0 == stream) {
+            self.unordered_frags.retain(|_, f| f.0 != stream);
+        }
+        if let Some(s) = self.streams.remove(&stream) {
+            self.buffered -= s.buffered;
+        }
+    }
+
+    /// What `stream` holds in reassembly, as charged against the receive window.
+    pub(crate) fn stream_buffered(&self, stream: u16) -> usize {
+        self.streams.get(&stream).map_or(0, |s| s.buffered)
+    }
+
+    /// Streams with receive state (sequence numbers, reassembly).
+    pub(crate) fn stream_count(&self) -> usize {
+        self.streams.len()
     }
 }
 

@@ -340,11 +340,17 @@ impl SendQueue {
             };
             m.offset += take;
             m.next_fsn = m.next_fsn.wrapping_add(1);
-            let counted = if m.counted { take } else { 0 };
+            let m_counted = m.counted;
+            let counted = if m_counted { take } else { 0 };
             s.buffered -= counted;
             self.total_buffered -= counted;
             if end {
                 s.queue.pop_front();
+                if !m_counted && s.queue.is_empty() {
+                    // The DCEP handshake is the only traffic of many channels: an idle
+                    // channel keeps no queue buffer. User data keeps it for the next message.
+                    s.queue.shrink_to_fit();
+                }
             }
             if counted > 0 {
                 Self::check_low(&mut self.low_events, sid, s, counted);

@@ -532,3 +532,94 @@ fn shutdown_waits_for_the_peers_queued_data() {
             .is_err()
     );
 }
+
+/// B accepts at most 10 channels and 100 KiB of the peer's labels: OPENs beyond either are
+/// refused by resetting the stream, which A sees as the channel closing; the association and
+/// the accepted channels go on, and a freed slot can be used again.
+#[test]
+fn opens_beyond_the_channel_limit_or_label_budget_are_refused_by_reset() {
+    let (mut sim, a, b) = pair(
+        9,
+        LinkConfig::ideal().with_latency(Duration::from_millis(5)),
+        |c| {
+            if c.role == zvon_sctp::Role::Server {
+                c.max_channels = 10;
+                c.max_peer_label_bytes = 100 * 1024;
+            }
+        },
+    );
+    sim.run_until(Limits::time(secs(5)), |s| {
+        s.node(a).connected() && s.node(b).connected()
+    })
+    .unwrap();
+    let mut big = ChannelOptions::new("x".repeat(60_000));
+    big.protocol = "p".repeat(30_000);
+    let big = sim.node_mut(a).assoc.open_channel(big).unwrap();
+    sim.run_until(Limits::time(secs(5)), |s| s.node(b).incoming.contains(&big))
+        .unwrap();
+    // 25 000 more label bytes do not fit the budget; 12 more channels do not fit the limit.
+    let mut too_big = ChannelOptions::new("y".repeat(20_000));
+    too_big.protocol = "q".repeat(5_000);
+    let too_big = sim.node_mut(a).assoc.open_channel(too_big).unwrap();
+    let ids: Vec<ChannelId> = (0..12)
+        .map(|i| {
+            sim.node_mut(a)
+                .assoc
+                .open_channel(ChannelOptions::new(format!("c{i}")))
+                .unwrap()
+        })
+        .collect();
+    let closed = |p: &Peer, id: ChannelId| {
+        p.has_event(|e| matches!(e, Event::ChannelClosed { id: i } if *i == id))
+    };
+    let n_closed = |p: &Peer| {
+        p.events
+            .iter()
+            .filter(|(_, e)| matches!(e, Event::ChannelClosed { .. }))
+            .count()
+    };
+    sim.run_until(Limits::time(secs(10)), |s| n_closed(s.node(a)) == 4)
+        .unwrap();
+    sim.advance(secs(2)).unwrap();
+    assert_eq!(n_closed(sim.node(a)), 4, "exactly the refused ones close");
+    assert!(closed(sim.node(a), too_big));
+    let pb = sim.node(b);
+    assert_eq!(pb.assoc.channel_count(), 10);
+    assert_eq!(pb.assoc.stats().channels_refused, 4);
+    assert_eq!(pb.incoming.len(), 10);
+    assert!(!pb.incoming.contains(&too_big));
+    assert_eq!(sim.node(a).assoc.channel_count(), 10);
+    assert!(sim.node(a).assoc.is_established() && pb.assoc.is_established());
+    // Accepted channels work; a closed one frees a slot for a new OPEN.
+    let open: Vec<ChannelId> = ids
+        .iter()
+        .copied()
+        .filter(|&id| !closed(sim.node(a), id))
+        .collect();
+    assert_eq!(open.len(), 9);
+    sim.node_mut(a)
+        .assoc
+        .send(open[8], b"still open".to_vec(), MessageKind::Text)
+        .unwrap();
+    sim.node_mut(a).assoc.close_channel(open[0]).unwrap();
+    sim.run_until(Limits::time(secs(10)), |s| {
+        closed(s.node(b), open[0]) && s.node(b).messages(open[8]).len() == 1
+    })
+    .unwrap();
+    let again = sim
+        .node_mut(a)
+        .assoc
+        .open_channel(ChannelOptions::new("again"))
+        .unwrap();
+    sim.run_until(Limits::time(secs(10)), |s| {
+        s.node(b).incoming.contains(&again)
+    })
+    .unwrap();
+    // The local side has a limit too, with a typed error.
+    let pb = sim.node_mut(b);
+    assert_eq!(pb.assoc.channel_count(), 10);
+    assert!(matches!(
+        pb.assoc.open_channel(ChannelOptions::new("mine")),
+        Err(zvon_sctp::Error::TooManyChannels(10))
+    ));
+}
