@@ -180,8 +180,8 @@ pub struct Association {
 
     /// Outgoing streams to reset, each once (a set: a peer may make us refuse thousands).
     pub(crate) reset_queue: BTreeSet<u16>,
-    /// Streams whose DATA_CHANNEL_OPEN was refused, until the peer resets them too: their
-    /// data is dropped.
+    /// Streams whose data is dropped: their DATA_CHANNEL_OPEN was refused (until the peer
+    /// resets them too), or their channel closed without RE-CONFIG (until a new channel).
     pub(crate) refused: BTreeSet<u16>,
     reconfig_inflight: Option<ReconfigRequest>,
     send_reconfig_request: bool,
@@ -196,6 +196,11 @@ pub struct Association {
     pub(crate) channels: BTreeMap<u16, Channel>,
     pub(crate) events: VecDeque<Event>,
     pub(crate) rx_event_bytes: usize,
+    /// Messages that arrived on streams with no channel yet (negotiated channels the
+    /// application has not created), by stream.
+    pub(crate) early: BTreeMap<u16, VecDeque<(u32, Vec<u8>)>>,
+    /// Their bytes, charged as `rx_event_bytes` are.
+    pub(crate) early_bytes: usize,
     /// Label and protocol bytes of the channels the peer opened.
     pub(crate) peer_label_bytes: usize,
     pub(crate) stats: Stats,
@@ -294,6 +299,8 @@ impl Association {
             channels: BTreeMap::new(),
             events: VecDeque::new(),
             rx_event_bytes: 0,
+            early: BTreeMap::new(),
+            early_bytes: 0,
             peer_label_bytes: 0,
             stats: Stats::default(),
             cfg,
@@ -395,16 +402,21 @@ impl Association {
     }
 
     /// Receive-side bytes held: data in reassembly, messages not yet polled, data held for a
-    /// stream reset, each piece charged [`ENTRY_OVERHEAD`] beyond its payload. This is what the
-    /// receive window counts: it stays below twice `max_receive_buffer`.
+    /// stream reset, messages kept for a negotiated channel not created yet, each piece
+    /// charged a per-piece overhead beyond its payload. This is what the receive window
+    /// counts: it stays below twice `max_receive_buffer`.
     pub fn receive_buffered(&self) -> usize {
-        self.reasm.buffered + self.rx_event_bytes + self.held_bytes
+        self.reasm.buffered + self.rx_event_bytes + self.held_bytes + self.early_bytes
     }
 
-    /// What one channel holds on the receive side (in reassembly), as charged against the
-    /// receive window.
+    /// What one stream holds on the receive side (in reassembly, and messages kept for a
+    /// negotiated channel not created yet), as charged against the receive window.
     pub fn channel_receive_buffered(&self, id: ChannelId) -> usize {
         self.reasm.stream_buffered(id.0)
+            + self
+                .early
+                .get(&id.0)
+                .map_or(0, |q| q.iter().map(|(_, d)| d.len() + ENTRY_OVERHEAD).sum())
     }
 
     /// Streams that carry receive state (sequence numbers, reassembly): about 100 bytes each,

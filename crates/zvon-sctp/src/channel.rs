@@ -198,6 +198,7 @@ impl Association {
                     .ok_or(Error::NoStreamIds)?
             }
         };
+        self.refused.remove(&id);
         self.channels.insert(
             id,
             Channel {
@@ -240,6 +241,7 @@ impl Association {
         }
         ch.state = ChannelState::Open;
         self.tx.set_priority(id, ch.priority);
+        let negotiated = ch.negotiated;
         if !ch.negotiated {
             let mut msg = Vec::with_capacity(12 + ch.label.len() + ch.protocol.len());
             Open {
@@ -255,6 +257,26 @@ impl Association {
         }
         self.events
             .push_back(Event::ChannelOpen { id: ChannelId(id) });
+        // What the peer sent on a negotiated stream before we created the channel is
+        // delivered now, after `onopen`, as browsers do; an in-band channel of ours starts
+        // clean.
+        if let Some(early) = self.early.remove(&id) {
+            for (ppid, data) in early {
+                self.early_bytes -= data.len() + ENTRY_OVERHEAD;
+                if negotiated {
+                    self.on_message(id, ppid, data);
+                }
+            }
+        }
+    }
+
+    /// Drops what arrived early on a stream (its channel will not be created as negotiated).
+    pub(crate) fn drop_early(&mut self, stream: u16) {
+        if let Some(early) = self.early.remove(&stream) {
+            for (_, data) in early {
+                self.early_bytes -= data.len() + ENTRY_OVERHEAD;
+            }
+        }
     }
 
     pub(crate) fn open_pending_channels(&mut self) {
@@ -393,11 +415,13 @@ impl Association {
 
     fn request_reset(&mut self, id: u16) {
         if !self.supports_reconfig() {
-            // Without RE-CONFIG there is no way to tell the peer: close locally.
+            // Without RE-CONFIG there is no way to tell the peer: close locally, and drop what
+            // it still sends on the stream rather than keep it for a channel to come.
             if let Some(ch) = self.channels.get_mut(&id) {
                 ch.out_reset = true;
                 ch.in_reset = true;
             }
+            self.refused.insert(id);
             self.check_closed(id);
             return;
         }
@@ -422,6 +446,7 @@ impl Association {
     pub(crate) fn on_incoming_reset(&mut self, id: u16) {
         // A refused stream is closed on both sides once the peer resets its half.
         self.refused.remove(&id);
+        self.drop_early(id);
         let Some(ch) = self.channels.get_mut(&id) else {
             return;
         };
@@ -456,6 +481,8 @@ impl Association {
                 .push_back(Event::ChannelClosed { id: ChannelId(id) });
         }
         self.refused.clear();
+        self.early.clear();
+        self.early_bytes = 0;
     }
 
     pub(crate) fn flush_low_events(&mut self) {
@@ -483,6 +510,18 @@ impl Association {
             _ => return,
         };
         let Some(ch) = self.channels.get(&stream) else {
+            if self.refused.contains(&stream) {
+                return;
+            }
+            // A negotiated channel the application has not created yet (the peer may send as
+            // soon as it created its side): keep the message for it. It counts against the
+            // receive window like a message not yet polled, so a peer that keeps sending is
+            // flow-controlled rather than holding memory.
+            self.early_bytes += data.len() + ENTRY_OVERHEAD;
+            self.early
+                .entry(stream)
+                .or_default()
+                .push_back((ppid, data));
             return;
         };
         if ch.in_reset {
@@ -506,6 +545,9 @@ impl Association {
                 if self.channels.contains_key(&stream) {
                     return; // in use: RFC 8832 leaves this to the application; ignore
                 }
+                // The OPEN comes first on its stream (RFC 8832 6): nothing before it counts.
+                self.drop_early(stream);
+                self.refused.remove(&stream);
                 let label_bytes = open.label.len() + open.protocol.len();
                 if self.channels.len() >= self.cfg.max_channels
                     || self.peer_label_bytes + label_bytes > self.cfg.max_peer_label_bytes
@@ -554,10 +596,7 @@ impl Association {
     /// the association goes on. Data on the stream is dropped until the peer resets its half.
     fn refuse_channel(&mut self, stream: u16) {
         self.stats.channels_refused += 1;
-        if !self.supports_reconfig() {
-            // Nothing to tell the peer with: ignore the channel, as if the OPEN were lost.
-            return;
-        }
+        // Without RE-CONFIG nothing can tell the peer: its data on the stream is dropped.
         self.refused.insert(stream);
         self.request_reset(stream);
     }

@@ -18,7 +18,9 @@
 //!   up to the negotiated maximum message size (RFC 8841);
 //! - data channels (RFC 8831, DCEP of RFC 8832): in-band and negotiated channels, stream id
 //!   parity by DTLS role, ordered/unordered, string/binary/empty messages, `bufferedAmount`
-//!   with its low-threshold event, per-channel close, the W3C channel states;
+//!   with its low-threshold event, per-channel close, the W3C channel states; messages that
+//!   arrive on a negotiated channel before this side created it are kept (within the receive
+//!   window) and delivered after its `ChannelOpen`, as browsers do;
 //! - a weighted fair scheduler over channels (stride scheduling by channel priority, RFC 8831
 //!   6.4): by message with DATA, by fragment with I-DATA, so that busy channels share bytes in
 //!   proportion to their priorities and a bulk channel does not starve a chat channel.

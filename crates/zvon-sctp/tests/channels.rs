@@ -623,3 +623,77 @@ fn opens_beyond_the_channel_limit_or_label_budget_are_refused_by_reset() {
         Err(zvon_sctp::Error::TooManyChannels(10))
     ));
 }
+
+/// A negotiated channel the peer created first: what it sends before this side creates the
+/// channel is kept and delivered after `ChannelOpen`, in order, as browsers do. While the
+/// channel does not exist, the kept messages count against the receive window: a peer that
+/// keeps sending is flow-controlled (memory stays bounded) and nothing is lost.
+#[test]
+fn data_before_the_negotiated_channel_exists_is_delivered_when_it_is_created() {
+    let (mut sim, a, b) = pair(
+        10,
+        LinkConfig::ideal().with_latency(Duration::from_millis(10)),
+        |c| c.max_receive_buffer = 64 * 1024,
+    );
+    sim.run_until(Limits::time(secs(5)), |s| {
+        s.node(a).connected() && s.node(b).connected()
+    })
+    .unwrap();
+    let mut neg = ChannelOptions::new("neg");
+    neg.negotiated = Some(42);
+    let id = sim.node_mut(a).assoc.open_channel(neg.clone()).unwrap();
+    let pa = sim.node_mut(a);
+    pa.assoc
+        .send(id, b"first".to_vec(), MessageKind::Text)
+        .unwrap();
+    pa.assoc.send(id, vec![], MessageKind::Binary).unwrap();
+    pa.assoc
+        .send(id, vec![2; 3000], MessageKind::Binary)
+        .unwrap();
+    // Far more than B's window, before B has the channel.
+    for i in 0..40u8 {
+        pa.assoc
+            .send(id, vec![i; 10_000], MessageKind::Binary)
+            .unwrap();
+    }
+    sim.advance(secs(2)).unwrap();
+    let held = sim.node(b).assoc.receive_buffered();
+    assert!(sim.node(b).messages(id).is_empty());
+    assert!(held > 32 * 1024, "B keeps what arrived: {held} B");
+    assert!(held <= 2 * 64 * 1024, "within the window: {held} B");
+    assert_eq!(sim.node(b).assoc.channel_receive_buffered(id), held);
+    assert!(
+        sim.node(a).assoc.buffered_amount(id) > 200_000,
+        "A is flow-controlled"
+    );
+    let nb = sim.node_mut(b).assoc.open_channel(neg).unwrap();
+    assert_eq!(nb, id);
+    sim.run_until(Limits::time(secs(20)), |s| {
+        s.node(b).messages(id).len() == 43
+    })
+    .unwrap();
+    let pb = sim.node(b);
+    let order: Vec<&Event> = pb
+        .events
+        .iter()
+        .map(|(_, e)| e)
+        .filter(|e| {
+            matches!(e, Event::ChannelOpen { id: i } | Event::Message { id: i, .. } if *i == id)
+        })
+        .collect();
+    assert!(
+        matches!(order[0], Event::ChannelOpen { .. }),
+        "onopen first"
+    );
+    assert!(
+        matches!(order[1], Event::Message { data, kind: MessageKind::Text, .. } if data == b"first")
+    );
+    assert!(
+        matches!(order[2], Event::Message { data, kind: MessageKind::Binary, .. } if data.is_empty())
+    );
+    assert!(matches!(order[3], Event::Message { data, .. } if data == &vec![2; 3000]));
+    for (i, e) in order[4..].iter().enumerate() {
+        assert!(matches!(e, Event::Message { data, .. } if data == &vec![i as u8; 10_000]));
+    }
+    assert_eq!(pb.assoc.receive_buffered(), 0);
+}
