@@ -71,6 +71,8 @@ pub struct Stats {
     /// DATA_CHANNEL_OPENs refused (too many channels, or labels over budget): the stream was
     /// reset instead.
     pub channels_refused: u64,
+    /// Peer restarts survived ([`Event::Restarted`]).
+    pub restarts: u64,
 }
 
 /// A DATA chunk kept aside while a stream reset waits for earlier data (RFC 6525 5.2.2).
@@ -905,15 +907,84 @@ impl Association {
                     // Action B: the peer's tag changed in a collision.
                     self.peer_tag = body.peer_tag;
                     self.send_cookie_ack = true;
-                } else if body.tie_my == self.my_tag && body.tie_peer == self.peer_tag {
-                    // Action A: the peer restarted. Data channels cannot survive a restart
-                    // (their stream state is gone on the other side): end this association.
-                    self.fail(Error::ProtocolViolation("peer restarted the association"));
+                } else if body.peer_tag != self.peer_tag
+                    && body.tie_my == self.my_tag
+                    && body.tie_peer == self.peer_tag
+                {
+                    //# RFC 9260 5.2.4 A: the peer may have restarted; handled as an ABORT
+                    //# followed by a new COOKIE ECHO, and a RESTART notification to the ULP.
+                    if self.state == S::ShutdownAckSent {
+                        self.refuse_restart_while_shutting_down(body.peer_tag);
+                    } else {
+                        self.restart(now, &body);
+                    }
                 }
                 // Otherwise (action C or a stale cookie): silently discarded.
             }
         }
         Ok(())
+    }
+
+    /// RFC 9260 5.2.4 A in SHUTDOWN-ACK-SENT: no new association; the SHUTDOWN ACK again,
+    /// with an ERROR "Cookie Received While Shutting Down", to the restarted peer's tag.
+    fn refuse_restart_while_shutting_down(&mut self, peer_tag: u32) {
+        let mut p = Vec::with_capacity(32);
+        let w = PacketWriter::begin(&mut p, self.cfg.local_port, self.cfg.remote_port, peer_tag);
+        chunk::put_empty(&mut p, kind::SHUTDOWN_ACK, 0);
+        let mut causes = Vec::with_capacity(4);
+        chunk::put_cause(&mut causes, cause::COOKIE_WHILE_SHUTTING_DOWN, &[]);
+        chunk::put_opaque(&mut p, kind::ERROR, 0, &causes);
+        w.finish(&mut p, false);
+        if self.raw_packets.len() < 4 {
+            self.raw_packets.push_back(p);
+        }
+    }
+
+    /// The peer restarted (RFC 9260 5.2.4 action A). Its data channels are gone with its
+    /// stream state, so ours are closed (`ChannelClosed` each) and everything queued, in
+    /// flight or in reassembly is dropped; the association comes up again at once from the
+    /// cookie, with new tags, TSNs, RTO and congestion state (as the RFC requires), and the
+    /// application hears [`Event::Restarted`]. A shutdown this side had begun carries on.
+    fn restart(&mut self, now: Instant, body: &CookieBody) {
+        use AssociationState as S;
+        let closing = matches!(self.state, S::ShutdownPending | S::ShutdownSent);
+        self.close_all_channels();
+        self.tx = SendQueue::default();
+        self.reset_queue.clear();
+        self.reconfig_inflight = None;
+        self.send_reconfig_request = false;
+        self.deferred_reset = None;
+        self.held.clear();
+        self.held_bytes = 0;
+        self.reconfig_responses.clear();
+        self.peer_last_result = reconfig_result::SUCCESS_NOTHING;
+        while let Some(v) = self.sack_snaps.pop_front() {
+            self.recycle_sack(v);
+        }
+        self.heartbeat_acks.clear();
+        self.heartbeat_outstanding = false;
+        self.send_heartbeat = false;
+        self.fast_rtx_bypass = false;
+        self.send_shutdown = false;
+        self.send_shutdown_ack = false;
+        self.error_causes.clear();
+        self.timers.clear();
+        self.rto = Rto::new(self.cfg.rto_initial, self.cfg.rto_min, self.cfg.rto_max);
+        self.my_tag = body.my_tag;
+        self.peer_tag = body.peer_tag;
+        self.caps = body.caps;
+        self.outbound_streams = body.outbound;
+        self.inbound_streams = body.inbound;
+        self.setup_tcb(body.peer_initial_tsn, body.peer_rwnd, body.my_initial_tsn);
+        self.send_cookie_ack = true;
+        self.state = S::Established;
+        self.stats.restarts += 1;
+        self.events.push_back(Event::Restarted);
+        self.start_established(now);
+        if closing {
+            self.state = S::ShutdownPending;
+            self.check_shutdown(now);
+        }
     }
 
     fn establish_from_cookie(&mut self, now: Instant, body: &CookieBody) {
@@ -934,6 +1005,12 @@ impl Association {
     }
 
     fn on_established(&mut self, now: Instant) {
+        self.start_established(now);
+        self.events.push_back(Event::Connected);
+        self.open_pending_channels();
+    }
+
+    fn start_established(&mut self, now: Instant) {
         self.error_count = 0;
         self.burst_left = self
             .cfg
@@ -947,8 +1024,6 @@ impl Association {
         if let Some(hb) = self.cfg.heartbeat_interval {
             self.timers.set(Timer::Heartbeat, now + hb);
         }
-        self.events.push_back(Event::Connected);
-        self.open_pending_channels();
     }
 
     fn handle_sack(&mut self, now: Instant, s: &chunk::Sack<'_>) -> Result<(), Error> {

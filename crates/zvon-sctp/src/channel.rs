@@ -134,6 +134,13 @@ pub enum Event {
         /// The channel.
         id: ChannelId,
     },
+    /// The peer restarted the association (RFC 9260 5.2.4: a new INIT and COOKIE ECHO, with
+    /// new tags, over the established association; over DTLS, a peer that lost its SCTP state
+    /// and connected again on the same DTLS connection). Data channels cannot survive it:
+    /// every channel was closed first (`ChannelClosed`), and data queued, in flight or being
+    /// reassembled was dropped. The association is up again with fresh sequence numbers and
+    /// congestion state; channels may be opened anew. No `Connected` follows.
+    Restarted,
     /// The association shut down gracefully.
     Closed,
     /// The association ended abnormally.

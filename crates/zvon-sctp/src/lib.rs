@@ -7,7 +7,9 @@
 //!
 //! What it does:
 //! - the association: four-way handshake with an HMAC-authenticated state cookie, the INIT
-//!   collision of WebRTC (both sides connect), graceful SHUTDOWN and ABORT with error causes,
+//!   collision of WebRTC (both sides connect), a peer restart (RFC 9260 5.2.4 A: channels
+//!   closed, association up again, `Event::Restarted`), graceful SHUTDOWN and ABORT with error
+//!   causes,
 //!   heartbeats, T1/T2/T3 timers with the RTO of RFC 9260 6.3, SACK with gap blocks and
 //!   duplicate TSNs, delayed SACK with the SACK-IMMEDIATELY bit (RFC 7053), fast retransmit
 //!   and fast recovery, cwnd/ssthresh/slow start/congestion avoidance, Max.Burst (at most 4

@@ -697,3 +697,107 @@ fn data_before_the_negotiated_channel_exists_is_delivered_when_it_is_created() {
     }
     assert_eq!(pb.assoc.receive_buffered(), 0);
 }
+
+/// The peer loses its association and connects again over the same transport (RFC 9260 5.2.2
+/// INIT in ESTABLISHED, 5.2.4 action A COOKIE ECHO with the tie-tags): this side closes its
+/// channels, drops what was queued for them, reports `Restarted` and is up again at once, with
+/// no abort and no wait; new channels work both ways.
+#[test]
+fn peer_restart_closes_channels_and_reestablishes() {
+    let (mut sim, a, b) = connected_pair(
+        11,
+        LinkConfig::ideal().with_latency(Duration::from_millis(10)),
+    );
+    let id = sim
+        .node_mut(a)
+        .assoc
+        .open_channel(ChannelOptions::new("before"))
+        .unwrap();
+    sim.run_until(Limits::time(secs(5)), |s| s.node(b).incoming.contains(&id))
+        .unwrap();
+    // Data queued and in flight on A when the peer goes away.
+    for _ in 0..20 {
+        sim.node_mut(a)
+            .assoc
+            .send(id, vec![5; 50_000], MessageKind::Binary)
+            .unwrap();
+    }
+    sim.advance(Duration::from_millis(15)).unwrap();
+    let now = sim.now();
+    let mut fresh = zvon_sctp::Association::new(
+        zvon_sctp::Config::new(zvon_sctp::Role::Server),
+        zvon_base::Rng::from_seed_u64(77),
+        now,
+    );
+    fresh.connect(now).unwrap();
+    let pb = sim.node_mut(b);
+    pb.assoc = fresh;
+    pb.events.clear();
+    pb.incoming.clear();
+    sim.run_until(Limits::time(secs(5)), |s| {
+        s.node(b).connected() && s.node(a).has_event(|e| matches!(e, Event::Restarted))
+    })
+    .unwrap();
+    let pa = sim.node(a);
+    assert!(
+        !pa.has_event(|e| matches!(e, Event::Aborted { .. })),
+        "no abort: {:?}",
+        pa.events
+    );
+    assert!(pa.has_event(|e| matches!(e, Event::ChannelClosed { id: i } if *i == id)));
+    // The channel closed before the restart was reported.
+    let pos = |f: &dyn Fn(&Event) -> bool| pa.events.iter().position(|(_, e)| f(e));
+    assert!(
+        pos(&|e| matches!(e, Event::ChannelClosed { .. }))
+            < pos(&|e| matches!(e, Event::Restarted))
+    );
+    assert!(pa.assoc.is_established());
+    assert_eq!(pa.assoc.channel_count(), 0);
+    assert_eq!(pa.assoc.total_buffered_amount(), 0);
+    assert_eq!(pa.assoc.stats().restarts, 1);
+    assert!(
+        sim.node_mut(a)
+            .assoc
+            .send(id, vec![1], MessageKind::Binary)
+            .is_err()
+    );
+    // New channels, both ways.
+    let x = sim
+        .node_mut(a)
+        .assoc
+        .open_channel(ChannelOptions::new("after"))
+        .unwrap();
+    let y = sim
+        .node_mut(b)
+        .assoc
+        .open_channel(ChannelOptions::new("theirs"))
+        .unwrap();
+    sim.run_until(Limits::time(secs(5)), |s| {
+        s.node(b).incoming.contains(&x) && s.node(a).incoming.contains(&y)
+    })
+    .unwrap();
+    sim.node_mut(a)
+        .assoc
+        .send(x, b"ping".to_vec(), MessageKind::Text)
+        .unwrap();
+    sim.node_mut(b)
+        .assoc
+        .send(y, b"pong".to_vec(), MessageKind::Text)
+        .unwrap();
+    sim.run_until(Limits::time(secs(5)), |s| {
+        s.node(b).messages(x) == [b"ping".to_vec()] && s.node(a).messages(y) == [b"pong".to_vec()]
+    })
+    .unwrap();
+    // Nothing queued before the restart leaked into the new association (only packets
+    // in flight with the old tag were refused, as RFC 9260 8.5 says).
+    let messages = sim
+        .node(b)
+        .events
+        .iter()
+        .filter(|(_, e)| matches!(e, Event::Message { .. }))
+        .count();
+    assert_eq!(messages, 1);
+    let errors = sim.node(a).errors + sim.node(b).errors;
+    sim.advance(secs(1)).unwrap();
+    assert_eq!(sim.node(a).errors + sim.node(b).errors, errors);
+}
