@@ -3,11 +3,11 @@
 //! 0.21 (on ring), and the bare primitives zvon is built on (ring AES-GCM; aws-lc-rs AES-CTR +
 //! HMAC-SHA1), in one run.
 //!
-//! `cargo bench -p zvon-srtp --bench srtp`; each benchmark counts one packet as one element,
+//! `cargo bench --bench srtp` in `bench/`; each benchmark counts one packet as one element,
 //! so criterion's `thrpt` is packets per second of one core. Time is the thread's CPU time,
 //! not wall time, so that other load on a shared machine does not leak into the figures.
 //! Packet preparation (copying the plaintext in, or protecting the packet to unprotect) is
-//! setup, outside the timing. `python3 crates/zvon-srtp/benches/summary.py` prints the table
+//! setup, outside the timing. `python3 benches/srtp_summary.py` prints the table
 //! of packets/s and ratios from the last run.
 
 use std::hint::black_box;

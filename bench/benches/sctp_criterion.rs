@@ -1,7 +1,7 @@
 //! The in-memory transfer of `throughput.rs` under criterion: each engine moves 8 MB per
 //! iteration through one reliable ordered stream (MTU 1200, the receiver answering after every
 //! packet), so criterion's `thrpt` is the engine pair's throughput and the three engines sit
-//! side by side in one report. `cargo bench -p zvon-sctp --bench criterion`.
+//! side by side in one report. `cargo bench --bench sctp_criterion` in `bench/`.
 #![allow(clippy::disallowed_methods)] // a benchmark reads the real clock
 
 use std::time::{Duration, Instant};

@@ -3,7 +3,7 @@
 //! sctp-proto 0.10 (str0m's engine) and rtc-sctp 0.21 (webrtc-rs's sans-IO engine), same
 //! driver, same MTU (1200), same run.
 //!
-//! `cargo bench -p zvon-sctp --bench throughput` (ZVON_BENCH_MB sets the bytes per run).
+//! `cargo bench --bench sctp_engines` in `bench/` (ZVON_BENCH_MB sets the bytes per run).
 #![allow(clippy::disallowed_methods)] // a benchmark reads the real clock and CPU time
 
 use std::time::{Duration, Instant};

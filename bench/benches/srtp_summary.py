@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Packets/s and ratios from the last `cargo bench -p zvon-srtp --bench srtp` run.
+"""Packets/s and ratios from the last `cargo bench --bench srtp` run (in bench/).
 
-Usage: python3 crates/zvon-srtp/benches/summary.py [$CARGO_TARGET_DIR/criterion]
+Usage: python3 benches/srtp_summary.py [$CARGO_TARGET_DIR/criterion]
 Reads criterion's median estimates (thread CPU time per packet) and prints, per operation,
 profile and size, each implementation's Mpps and zvon's speed relative to the others.
 """
