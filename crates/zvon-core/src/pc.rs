@@ -191,6 +191,10 @@ pub struct PeerConnection {
     closed: bool,
     /// Goodbyes (SCTP ABORT, close_notify) wrapped for the path before ICE closed.
     closing_transmits: VecDeque<(Transmit, Vec<u8>)>,
+    /// DTLS datagrams produced before ICE had a path (a server's flight answering a
+    /// ClientHello that arrived before this side's checks succeeded): sent once it has one,
+    /// instead of waiting a retransmission timeout.
+    unrouted: VecDeque<Vec<u8>>,
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -272,6 +276,7 @@ impl PeerConnection {
             stats: Counters::default(),
             closed: false,
             closing_transmits: VecDeque::new(),
+            unrouted: VecDeque::new(),
         })
     }
 
@@ -899,6 +904,12 @@ impl PeerConnection {
         if self.closed {
             return None;
         }
+        if !self.unrouted.is_empty() && self.ice.selected_pair().is_some() {
+            let d = self.unrouted.pop_front()?;
+            if let Some(t) = self.ice.send(&d, buf) {
+                return Some(self.count_out(t));
+            }
+        }
         let dtls = self.dtls.as_mut()?;
         loop {
             if let Some(n) = dtls.poll_transmit(now, &mut self.dtls_buf) {
@@ -910,8 +921,14 @@ impl PeerConnection {
                         self.stats.bytes_out += t.len as u64;
                         return Some(t);
                     }
-                    // No path yet: DTLS retransmits, SCTP retransmits.
-                    None => continue,
+                    // No path yet: keep a handshake's worth; beyond it the protocols'
+                    // retransmissions take over.
+                    None => {
+                        if self.unrouted.len() < self.cfg.max_early_datagrams {
+                            self.unrouted.push_back(payload.to_vec());
+                        }
+                        continue;
+                    }
                 }
             }
             let sctp = self.sctp.as_mut()?;
