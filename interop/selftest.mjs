@@ -5,6 +5,7 @@
 //   node interop/selftest.mjs                     # every pair of different peers, both directions
 //   node interop/selftest.mjs wrtc werift         # one pair: wrtc offers, werift answers
 //   node interop/selftest.mjs --all               # also each peer against itself
+//   node interop/selftest.mjs chromium:--dtls12 wrtc   # extra arguments for one peer
 //   ZVON_SELFTEST_VERBOSE=1 ...                   # show the peers' stderr and the relayed lines
 //   ZVON_SELFTEST_VERBOSE=2 ...                   # ... without shortening them (full SDP)
 //
@@ -25,11 +26,19 @@ const PEERS = {
   wrtc: [process.execPath, [join(HERE, "wrtc", "peer.mjs")]],
   werift: [process.execPath, [join(HERE, "werift", "peer.mjs")]],
   aiortc: [join(VENV, "bin", "python"), [join(HERE, "aiortc", "peer.py")]],
+  chromium: [process.execPath, [join(HERE, "chromium", "peer.mjs")]],
 };
 
-function runPeer(name, role, tag) {
+/** `name` or `name:--flag,--flag` (extra arguments for that peer, e.g. `chromium:--dtls12`). */
+function peerSpec(spec) {
+  const [base, extra] = spec.split(":");
+  return { base, extra: extra ? extra.split(",") : [] };
+}
+
+function runPeer(spec, role, tag) {
+  const { base: name, extra } = peerSpec(spec);
   const [cmd, args] = PEERS[name];
-  const child = spawn(cmd, [...args, "--role", role, "--scenario", "datachannel"], {
+  const child = spawn(cmd, [...args, "--role", role, "--scenario", "datachannel", ...extra], {
     stdio: ["pipe", "pipe", "pipe"],
   });
   const p = { name, role, tag, child, lines: [], result: null, info: null, states: [], stderr: [] };
@@ -100,7 +109,7 @@ async function runPair(a, b) {
   const ok = problems.length === 0;
   const fmtInfo = (p) => {
     const i = p.info || {};
-    const bits = [`mms=${i.maxMessageSize ?? "?"}`, i.dtls ? i.dtls : null, i.skipped ? `skipped=${i.skipped.join(",")}` : null];
+    const bits = [`mms=${i.maxMessageSize ?? "?"}`, i.dtls ? i.dtls : null, i.skipped ? `skipped=${i.skipped.join(",")}` : null, i.candidatePair ? `pair=${i.candidatePair}` : null];
     return `${p.name}[${bits.filter(Boolean).join(" ")}]`;
   };
   console.log(`${ok ? "PASS" : "FAIL"} ${a}(offerer) -> ${b}(answerer): connected ${connectedAt ?? "-"} ms, done ${doneAt} ms; ${fmtInfo(off)} ${fmtInfo(ans)}`);
@@ -119,7 +128,7 @@ async function runPair(a, b) {
 const argv = process.argv.slice(2);
 const all = argv.includes("--all");
 const names = argv.filter((x) => !x.startsWith("--"));
-for (const n of names) if (!PEERS[n]) throw new Error(`unknown peer ${n}; known: ${Object.keys(PEERS).join(", ")}`);
+for (const n of names) if (!PEERS[peerSpec(n).base]) throw new Error(`unknown peer ${n}; known: ${Object.keys(PEERS).join(", ")}`);
 let pairs = [];
 if (names.length === 2) pairs = [[names[0], names[1]]];
 else {

@@ -1,88 +1,59 @@
-// Shared by the Node peers (wrtc, werift): the stdin/stdout JSON line protocol and the
-// `datachannel` scenario. interop/aiortc/peer.py mirrors this file; keep the two in step.
-// The protocol itself is described in interop/README.md.
+// The Node side of the JavaScript peers (wrtc, werift; the Chromium peer's launcher uses
+// parseArgs): argument parsing and the stdin/stdout line I/O around lib/scenario.mjs, which
+// holds the protocol and `datachannel` scenario logic shared with the Chromium page.
+// interop/aiortc/peer.py mirrors the two files; keep them in step. The protocol itself is
+// described in interop/README.md.
 
 import { createInterface } from "node:readline";
+import { Scenario, SIZES, payload as payloadBytes, sdpMaxMessageSize, toMsg } from "./scenario.mjs";
 
-/** Binary message sizes each side sends on each of its own channels, in this order. */
-export const SIZES = [0, 1, 16384, 262144];
+export { SIZES, sdpMaxMessageSize, toMsg };
+
 /** Default for --timeout (seconds) and grace after a successful result (milliseconds). */
 const DEFAULT_TIMEOUT_S = 30;
-const GRACE_MS = Number(process.env.ZVON_PEER_GRACE_MS || 1000);
+export const GRACE_MS = Number(process.env.ZVON_PEER_GRACE_MS || 1000);
 /** ZVON_PEER_DEBUG=1 logs every message to stderr. */
 export const DEBUG = !!process.env.ZVON_PEER_DEBUG;
 
-/** Byte i of an n-byte test message is (i * 7 + n) & 0xff. */
+/** Byte i of an n-byte test message is (i * 7 + n) & 0xff; as a Buffer. */
 export function payload(n) {
-  const b = Buffer.allocUnsafe(n);
-  for (let i = 0; i < n; i++) b[i] = (i * 7 + n) & 0xff;
-  return b;
+  const b = payloadBytes(n);
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 }
 
-export function parseArgs(argv, name) {
+/**
+ * `--role`, `--scenario`, `--timeout`, plus the boolean `flags` a peer accepts on top (e.g.
+ * `["--dtls12"]`, set as `opts.dtls12`).
+ */
+export function parseArgs(argv, name, flags = []) {
   const opts = { role: null, scenario: "datachannel", timeoutS: DEFAULT_TIMEOUT_S };
+  for (const f of flags) opts[f.slice(2)] = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => {
-      if (i + 1 >= argv.length) usage(name, `${a} needs a value`);
+      if (i + 1 >= argv.length) usage(name, flags, `${a} needs a value`);
       return argv[++i];
     };
     if (a === "--role") opts.role = val();
     else if (a === "--scenario") opts.scenario = val();
     else if (a === "--timeout") opts.timeoutS = Number(val());
-    else usage(name, `unknown argument ${a}`);
+    else if (flags.includes(a)) opts[a.slice(2)] = true;
+    else usage(name, flags, `unknown argument ${a}`);
   }
-  if (opts.role !== "offerer" && opts.role !== "answerer") usage(name, "--role offerer|answerer is required");
-  if (opts.scenario !== "datachannel") usage(name, `unknown scenario ${opts.scenario}`);
-  if (!(opts.timeoutS > 0)) usage(name, "--timeout must be a positive number of seconds");
+  if (opts.role !== "offerer" && opts.role !== "answerer") usage(name, flags, "--role offerer|answerer is required");
+  if (opts.scenario !== "datachannel") usage(name, flags, `unknown scenario ${opts.scenario}`);
+  if (!(opts.timeoutS > 0)) usage(name, flags, "--timeout must be a positive number of seconds");
   return opts;
 }
 
-function usage(name, why) {
-  process.stderr.write(`${name}: ${why}\nusage: peer.mjs --role offerer|answerer [--scenario datachannel] [--timeout SECONDS]\n`);
+function usage(name, flags, why) {
+  const extra = flags.map((f) => ` [${f}]`).join("");
+  process.stderr.write(`${name}: ${why}\nusage: peer.mjs --role offerer|answerer [--scenario datachannel] [--timeout SECONDS]${extra}\n`);
   process.exit(2);
 }
 
-/**
- * A description's a=max-message-size (RFC 8841): absent means 65536, 0 means no limit
- * (returned as Infinity). Takes the first m=application section's value.
- */
-export function sdpMaxMessageSize(sdp) {
-  let inApp = false;
-  for (const line of sdp.split(/\r?\n/)) {
-    if (line.startsWith("m=")) {
-      if (inApp) break;
-      inApp = line.startsWith("m=application");
-    } else if (inApp && line.startsWith("a=max-message-size:")) {
-      const v = Number(line.slice("a=max-message-size:".length).trim());
-      if (Number.isFinite(v)) return v === 0 ? Infinity : v;
-    }
-  }
-  return 65536;
-}
-
-/** Normalised view of a data channel message: `{ text: boolean, bytes: Buffer }`. */
-export function toMsg(data) {
-  if (typeof data === "string") return { text: true, bytes: Buffer.from(data, "utf8") };
-  if (Buffer.isBuffer(data)) return { text: false, bytes: data };
-  if (data instanceof ArrayBuffer) return { text: false, bytes: Buffer.from(data) };
-  if (ArrayBuffer.isView(data)) return { text: false, bytes: Buffer.from(data.buffer, data.byteOffset, data.byteLength) };
-  throw new Error(`unexpected message type ${Object.prototype.toString.call(data)}`);
-}
-
-/** 0 on the wire means "no limit". */
-const wireMax = (n) => (Number.isFinite(n) ? n : 0);
-const fmtMax = (n) => (Number.isFinite(n) ? String(n) : "unlimited");
-
-function describe(m) {
-  return m.text ? `text(${JSON.stringify(m.bytes.toString("utf8"))})` : `binary(${m.bytes.length})`;
-}
-
-/**
- * Line I/O and the scenario's bookkeeping. The peer program supplies the WebRTC side through
- * callbacks; everything protocol-level happens here so that the two Node peers behave the same.
- */
-export class Harness {
+/** The scenario with stdin/stdout as its line I/O and process.exit as its end. */
+export class Harness extends Scenario {
   /**
    * @param {object} o
    * @param {string} o.name   wrtc | werift
@@ -91,221 +62,31 @@ export class Harness {
    * @param {() => Promise<void>} o.close  tears the peer connection down
    */
   constructor({ name, opts, onSignal, close }) {
-    this.name = name;
-    this.opts = opts;
-    this.onSignal = onSignal;
-    this.closePc = close;
-    this.own = new Map(); // label -> { ordered, pending: Msg[], sent: boolean, open: boolean }
-    this.skipped = [];
-    this.skipNotes = [];
-    this.errors = [];
-    this.finished = false;
-    // Set by the peer program as soon as each description is known.
-    this.localSdp = null;
-    this.remoteSdp = null;
-    this.signalChain = Promise.resolve();
-    this.start = Date.now();
-    this.infoSent = false;
-    this.echoed = 0;
+    super({
+      name,
+      opts,
+      onSignal,
+      close,
+      graceMs: GRACE_MS,
+      debug: DEBUG,
+      io: {
+        write: (line) => process.stdout.write(line + "\n"),
+        log: (text) => process.stderr.write(text + "\n"),
+        terminate: (code) => process.exit(code),
+      },
+    });
   }
 
-  log(...args) {
-    const t = ((Date.now() - this.start) / 1000).toFixed(3);
-    process.stderr.write(`[${this.name} ${this.opts.role} +${t}s] ${args.join(" ")}\n`);
-  }
-
-  send(obj) {
-    // Nothing follows the result line.
-    if (this.resultSent) return;
-    if (obj.type === "result") this.resultSent = true;
-    process.stdout.write(JSON.stringify(obj) + "\n");
+  binary(n) {
+    return payload(n);
   }
 
   /** Starts reading stdin and arms the scenario timeout. */
   run() {
     const rl = createInterface({ input: process.stdin, crlfDelay: Infinity });
-    rl.on("line", (line) => {
-      line = line.trim();
-      if (!line) return;
-      let msg;
-      try {
-        msg = JSON.parse(line);
-      } catch (e) {
-        this.log(`ignoring a line that is not JSON: ${line.slice(0, 200)}`);
-        return;
-      }
-      // Signalling is applied strictly in arrival order: a candidate must not overtake the
-      // description it belongs to.
-      this.signalChain = this.signalChain
-        .then(() => this.onSignal(msg))
-        .catch((e) => this.fail(`handling ${msg.type}: ${e && e.stack ? e.stack : e}`));
-    });
-    rl.on("close", () => {
-      if (this.finished) this.exit(this.errors.length === 0 ? 0 : 1);
-      else this.fail(`stdin closed before the scenario finished; ${this.missing()}`);
-    });
-    this.timer = setTimeout(() => this.fail(`timeout after ${this.opts.timeoutS} s; ${this.missing()}`), this.opts.timeoutS * 1000);
+    rl.on("line", (line) => this.handleLine(line));
+    rl.on("close", () => this.inputClosed());
+    this.armTimeout(this.opts.timeoutS * 1000);
     for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => this.exit(1));
-  }
-
-  connectionState(state) {
-    // node-webrtc reads the state when it dispatches a queued event: repeats happen.
-    if (state === this.lastState) return;
-    this.lastState = state;
-    this.log(`connection state ${state}`);
-    this.send({ type: "state", connection: state });
-    if (state === "failed") this.fail("connection failed");
-  }
-
-  /** Registers one of this side's own channels; `send(data)` must send a Buffer or string. */
-  ownChannel(label, ordered) {
-    this.own.set(label, { ordered, pending: [], sent: false, open: false });
-  }
-
-  /**
-   * Called when an own channel is open. `sendFn(data)` sends one message.
-   * `extraInfo` is merged into the info message (e.g. dtls), sent once before the first send.
-   */
-  async ownOpen(label, sendFn, extraInfo) {
-    const ch = this.own.get(label);
-    if (!ch || ch.sent) return;
-    ch.open = true;
-    ch.sent = true;
-    // Every message comes back as an echo, so it must fit both directions: the remote's limit
-    // on what we send, and our own advertised limit on what the remote sends back.
-    const remoteMax = this.remoteMax();
-    const localMax = this.localMax();
-    const max = Math.min(remoteMax, localMax);
-    if (!this.infoSent) {
-      this.infoSent = true;
-      for (const n of SIZES) if (n > max) this.skipped.push(n);
-      if (this.skipped.length) {
-        const which = remoteMax <= localMax ? "the remote's" : "our own";
-        this.skipNotes.push(`skipped sizes ${this.skipped.join(",")} above ${which} max-message-size ${max} (remote ${fmtMax(remoteMax)}, local ${fmtMax(localMax)})`);
-      }
-      let extra = {};
-      try {
-        extra = (await extraInfo?.()) ?? {};
-      } catch (e) {
-        this.log(`info: ${e}`);
-      }
-      const info = { type: "info", maxMessageSize: wireMax(remoteMax), localMaxMessageSize: wireMax(localMax), ...extra };
-      if (this.skipped.length) info.skipped = this.skipped;
-      this.send(info);
-    }
-    this.log(`own channel ${label} open, sending`);
-    const msgs = SIZES.filter((n) => n <= max).map((n) => payload(n));
-    msgs.push(`hello from ${this.name}`);
-    for (const data of msgs) {
-      ch.pending.push(toMsg(data));
-      try {
-        sendFn(data);
-      } catch (e) {
-        ch.pending.pop();
-        this.error(`${label}: sending ${describe(toMsg(data))} threw ${e}`);
-      }
-    }
-    this.check();
-  }
-
-  remoteMax() {
-    return this.remoteSdp ? sdpMaxMessageSize(this.remoteSdp) : 65536;
-  }
-
-  localMax() {
-    return this.localSdp ? sdpMaxMessageSize(this.localSdp) : 65536;
-  }
-
-  /** A message arrived on a channel the remote opened: echo it unchanged. */
-  remoteMessage(label, data, sendFn) {
-    const m = toMsg(data);
-    if (DEBUG) this.log(`echoing on ${label}: ${describe(m)}`);
-    const localMax = this.localMax();
-    if (m.bytes.length > localMax) {
-      this.error(`${label}: the remote sent ${describe(m)}, above our advertised max-message-size ${localMax}`);
-      return;
-    }
-    try {
-      sendFn(data);
-      this.echoed++;
-    } catch (e) {
-      this.error(`echo of ${describe(m)} on ${label} threw ${e}`);
-    }
-  }
-
-  /** An echo arrived on an own channel. */
-  ownMessage(label, data) {
-    const ch = this.own.get(label);
-    if (!ch) return;
-    const m = toMsg(data);
-    if (DEBUG) this.log(`echo on ${label}: ${describe(m)}`);
-    const idx = ch.pending.findIndex((p) => p.text === m.text && p.bytes.equals(m.bytes));
-    if (idx < 0) {
-      this.error(`${label}: unexpected echo ${describe(m)} (pending: ${ch.pending.map(describe).join(", ") || "none"})`);
-      return;
-    }
-    if (ch.ordered && idx !== 0) {
-      this.error(`${label}: echo ${describe(m)} arrived before ${describe(ch.pending[0])} on an ordered channel`);
-    }
-    ch.pending.splice(idx, 1);
-    this.check();
-  }
-
-  ownClosed(label) {
-    const ch = this.own.get(label);
-    if (ch && !this.finished && (ch.pending.length || !ch.sent)) this.error(`${label}: closed before all echoes came back`);
-  }
-
-  error(text) {
-    this.log(`ERROR ${text}`);
-    this.errors.push(text);
-    this.fail(this.errors.join("; "));
-  }
-
-  missing() {
-    const parts = [];
-    if (this.own.size === 0) parts.push("no own channels created");
-    for (const [label, ch] of this.own) {
-      if (!ch.open) parts.push(`${label} never opened`);
-      else if (ch.pending.length) parts.push(`${label} still waiting for echoes of ${ch.pending.map(describe).join(", ")}`);
-    }
-    return parts.length ? parts.join("; ") : "nothing missing";
-  }
-
-  check() {
-    if (this.finished || this.errors.length) return;
-    if (this.own.size === 0) return;
-    for (const ch of this.own.values()) if (!ch.sent || ch.pending.length) return;
-    this.finished = true;
-    clearTimeout(this.timer);
-    const sizes = SIZES.filter((n) => !this.skipped.includes(n));
-    const detail = [`all echoes matched on ${[...this.own.keys()].join(", ")}: binary sizes ${sizes.join(",")} and one text message each; echoed ${this.echoed} messages for the remote`, ...this.skipNotes].join("; ");
-    this.log(`result ok: ${detail}`);
-    this.send({ type: "result", ok: true, detail });
-    // Keep echoing for the other side for a moment, then leave.
-    setTimeout(() => this.exit(0), GRACE_MS);
-  }
-
-  fail(detail) {
-    if (this.finished) return;
-    this.finished = true;
-    this.errors.push(detail);
-    clearTimeout(this.timer);
-    this.log(`result FAILED: ${detail}`);
-    this.send({ type: "result", ok: false, detail });
-    this.exit(1);
-  }
-
-  async exit(code) {
-    if (this.exiting) return;
-    this.exiting = true;
-    const hard = setTimeout(() => process.exit(code), 2000);
-    hard.unref?.();
-    try {
-      await this.closePc();
-    } catch (e) {
-      this.log(`close: ${e}`);
-    }
-    process.exit(code);
   }
 }
