@@ -40,6 +40,10 @@ function runPeer(spec, role, tag) {
   const [cmd, args] = PEERS[name];
   const child = spawn(cmd, [...args, "--role", role, "--scenario", "datachannel", ...extra], {
     stdio: ["pipe", "pipe", "pipe"],
+    // The relay closes both stdins once both results are in, which ends the grace anyway; a
+    // long grace keeps a peer that finished first echoing for a slow one (the default 1 s cut
+    // off aiortc and chromium echoes on a loaded machine).
+    env: { ...process.env, ZVON_PEER_GRACE_MS: process.env.ZVON_PEER_GRACE_MS || "10000" },
   });
   const p = { name, role, tag, child, lines: [], result: null, info: null, states: [], stderr: [] };
   child.stdin.on("error", () => {}); // the peer may exit while we still forward to it
