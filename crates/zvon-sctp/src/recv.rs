@@ -1,9 +1,9 @@
 //! The receive side: which TSNs arrived (what to SACK), and the reassembly of fragments into
 //! messages delivered in order per stream.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
-use crate::chunk::{Data, SackRepr, SkippedStream};
+use crate::chunk::{Data, SackRepr, SkippedStream, flag};
 use crate::tsn::{lt32, unwrap16, unwrap32};
 
 /// Most gap ranges tracked: beyond this a TSN that would open a new range is dropped (the
@@ -251,13 +251,125 @@ struct InStream {
     buffered: usize,
 }
 
+/// A fragment of an unordered DATA message.
+#[derive(Debug)]
+struct UFrag {
+    stream: u16,
+    ppid: u32,
+    flags: u8,
+    payload: Vec<u8>,
+}
+
+/// Fragments of unordered DATA messages (no I-DATA), by TSN: DATA gives them nothing but TSN
+/// adjacency to find each other. Runs of adjacent TSNs and the TSNs of first and last
+/// fragments are indexed, so that a fragment costs O(log n) however long the run it joins (a
+/// walk over the run made a peer sending tiny middle fragments cost quadratic time).
+#[derive(Debug, Default)]
+struct UnorderedFrags {
+    frags: BTreeMap<u64, UFrag>,
+    /// Runs of adjacent TSNs held: first TSN -> last TSN.
+    runs: BTreeMap<u64, u64>,
+    begins: BTreeSet<u64>,
+    ends: BTreeSet<u64>,
+}
+
+impl UnorderedFrags {
+    /// Adds a fragment; `false` if its TSN is held already.
+    fn insert(&mut self, tsn: u64, f: UFrag) -> bool {
+        if self.frags.contains_key(&tsn) {
+            return false;
+        }
+        if f.flags & flag::BEGIN != 0 {
+            self.begins.insert(tsn);
+        }
+        if f.flags & flag::END != 0 {
+            self.ends.insert(tsn);
+        }
+        self.frags.insert(tsn, f);
+        let mut start = tsn;
+        if let Some((&s, &e)) = self.runs.range(..tsn).next_back()
+            && e + 1 == tsn
+        {
+            start = s;
+        }
+        let end = self.runs.remove(&(tsn + 1)).unwrap_or(tsn);
+        self.runs.insert(start, end);
+        true
+    }
+
+    fn run_of(&self, tsn: u64) -> Option<(u64, u64)> {
+        let (&s, &e) = self.runs.range(..=tsn).next_back()?;
+        (e >= tsn).then_some((s, e))
+    }
+
+    /// The message around `tsn` when all of it is here: from the nearest first fragment at or
+    /// before it to the nearest last fragment at or after it, over adjacent TSNs.
+    fn complete_around(&self, tsn: u64) -> Option<(u64, u64)> {
+        let (s, e) = self.run_of(tsn)?;
+        let first = *self.begins.range(s..=tsn).next_back()?;
+        let last = *self.ends.range(tsn..=e).next()?;
+        Some((first, last))
+    }
+
+    /// Removes the fragments `first..=last` (adjacent, all held), in order.
+    fn take(&mut self, first: u64, last: u64) -> impl Iterator<Item = UFrag> + '_ {
+        if let Some((s, e)) = self.run_of(first) {
+            self.runs.remove(&s);
+            if s < first {
+                self.runs.insert(s, first - 1);
+            }
+            if last < e {
+                self.runs.insert(last + 1, e);
+            }
+        }
+        (first..=last).filter_map(move |t| {
+            self.begins.remove(&t);
+            self.ends.remove(&t);
+            self.frags.remove(&t)
+        })
+    }
+
+    /// Removes every fragment at or below `cum` (FORWARD-TSN).
+    fn drain_through(&mut self, cum: u64) -> impl Iterator<Item = UFrag> + use<> {
+        let keep = self.frags.split_off(&(cum + 1));
+        let old = std::mem::replace(&mut self.frags, keep);
+        self.begins = self.begins.split_off(&(cum + 1));
+        self.ends = self.ends.split_off(&(cum + 1));
+        let mut keep_runs = self.runs.split_off(&(cum + 1));
+        if let Some((_, &e)) = self.runs.iter().next_back()
+            && e > cum
+        {
+            keep_runs.insert(cum + 1, e);
+        }
+        self.runs = keep_runs;
+        old.into_values()
+    }
+
+    /// Removes every fragment of `stream` (stream reset; rare, so the index is rebuilt).
+    fn remove_stream(&mut self, stream: u16) -> Vec<UFrag> {
+        if !self.frags.values().any(|f| f.stream == stream) {
+            return Vec::new();
+        }
+        let all = std::mem::take(&mut self.frags);
+        *self = Self::default();
+        let mut removed = Vec::new();
+        for (tsn, f) in all {
+            if f.stream == stream {
+                removed.push(f);
+            } else {
+                self.insert(tsn, f);
+            }
+        }
+        removed
+    }
+}
+
 /// Reassembly and ordering for every incoming stream.
 #[derive(Debug, Default)]
 pub(crate) struct Reassembly {
     streams: BTreeMap<u16, InStream>,
-    /// Fragments of unordered DATA messages (no I-DATA), by TSN: DATA gives them nothing but
-    /// TSN adjacency to find each other.
-    unordered_frags: BTreeMap<u64, (u16, u32, u8, Vec<u8>)>,
+    /// Fragments of unordered DATA messages (no I-DATA).
+    unordered_frags: UnorderedFrags,
     /// Bytes held in reassembly, with [`ENTRY_OVERHEAD`] per piece held apart (counts against
     /// the receive window).
     pub(crate) buffered: usize,
@@ -373,47 +485,44 @@ impl Reassembly {
     }
 
     fn add_unordered_data(&mut self, tsn: u64, d: &Data<'_>) {
+        let frag = UFrag {
+            stream: d.stream,
+            ppid: d.ppid,
+            flags: d.flags,
+            payload: d.payload.to_vec(),
+        };
+        if !self.unordered_frags.insert(tsn, frag) {
+            return;
+        }
         let charged = d.payload.len() + ENTRY_OVERHEAD;
         self.buffered += charged;
         self.streams.entry(d.stream).or_default().buffered += charged;
-        self.unordered_frags
-            .insert(tsn, (d.stream, d.ppid, d.flags, d.payload.to_vec()));
-        // Walk back to a first fragment and forward to a last one, over adjacent TSNs.
-        let mut first = tsn;
-        loop {
-            let Some((_, _, flags, _)) = self.unordered_frags.get(&first) else {
-                return;
-            };
-            if flags & crate::chunk::flag::BEGIN != 0 {
-                break;
-            }
-            first -= 1;
-        }
-        let mut last = tsn;
-        let mut size = 0;
-        loop {
-            let Some((_, _, flags, p)) = self.unordered_frags.get(&last) else {
-                return;
-            };
-            size += p.len();
-            if flags & crate::chunk::flag::END != 0 {
-                break;
-            }
-            last += 1;
-        }
-        if size > self.max_message {
-            self.too_large = true;
-        }
-        let mut data = Vec::with_capacity(size);
+        let Some((first, last)) = self.unordered_frags.complete_around(tsn) else {
+            return;
+        };
+        let mut data = Vec::new();
         let mut ppid = 0;
-        for t in first..=last {
-            if let Some((sid, pp, flags, p)) = self.unordered_frags.remove(&t) {
-                if flags & crate::chunk::flag::BEGIN != 0 {
-                    ppid = pp;
-                }
-                self.uncharge_frag(sid, p.len());
-                data.extend_from_slice(&p);
+        let max_message = self.max_message;
+        let (frags, buffered, streams) = (
+            &mut self.unordered_frags,
+            &mut self.buffered,
+            &mut self.streams,
+        );
+        for f in frags.take(first, last) {
+            if f.flags & flag::BEGIN != 0 {
+                ppid = f.ppid;
             }
+            let charged = f.payload.len() + ENTRY_OVERHEAD;
+            *buffered -= charged;
+            if let Some(s) = streams.get_mut(&f.stream) {
+                s.buffered -= charged;
+            }
+            if data.len() <= max_message {
+                data.extend_from_slice(&f.payload);
+            }
+        }
+        if data.len() > self.max_message {
+            self.too_large = true;
         }
         self.ready.push_back(Delivered {
             stream: d.stream,
@@ -431,9 +540,8 @@ impl Reassembly {
         skipped: impl Iterator<Item = SkippedStream>,
     ) {
         if !interleaved {
-            let keep = self.unordered_frags.split_off(&(new_cum + 1));
-            for (_, (sid, _, _, p)) in std::mem::replace(&mut self.unordered_frags, keep) {
-                self.uncharge_frag(sid, p.len());
+            for f in self.unordered_frags.drain_through(new_cum) {
+                self.uncharge_frag(f.stream, f.payload.len());
             }
         }
         for sk in skipped {
@@ -482,9 +590,8 @@ impl Reassembly {
     pub(crate) fn reset_stream(&mut self, stream: u16) {
         // Unordered DATA fragments of the stream: every TSN before the reset point arrived,
         // so these belong to messages that can never complete.
-        if self.unordered_frags.values().any(|f| f.0 == stream) {
-            self.unordered_frags.retain(|_, f| f.0 != stream);
-        }
+        // Their charge is part of the stream's, dropped below.
+        drop(self.unordered_frags.remove_stream(stream));
         if let Some(s) = self.streams.remove(&stream) {
             self.buffered -= s.buffered;
         }
@@ -587,6 +694,47 @@ mod tests {
             .into_iter(),
         );
         assert_eq!(r.ready.pop_front().unwrap().data, b"y");
+        assert_eq!(r.buffered, 0);
+    }
+
+    #[test]
+    fn unordered_data_runs_split_and_forward() {
+        let mut r = Reassembly::new(1 << 20);
+        let u = flag::UNORDERED;
+        // Two partial messages side by side: [10 B, 11 m] [12 E]... 12 ends the first.
+        r.add(10, &d(10, 1, 0, u | flag::BEGIN, b"a"));
+        r.add(13, &d(13, 1, 0, u | flag::BEGIN, b"x"));
+        r.add(14, &d(14, 1, 0, u, b"y"));
+        r.add(12, &d(12, 1, 0, u | flag::END, b"c"));
+        assert!(r.ready.is_empty());
+        r.add(11, &d(11, 1, 0, u, b"b"));
+        assert_eq!(r.ready.pop_front().unwrap().data, b"abc");
+        // 13..14 remain, a run of their own; 15 completes it.
+        r.add(15, &d(15, 1, 0, u | flag::END, b"z"));
+        assert_eq!(r.ready.pop_front().unwrap().data, b"xyz");
+        assert_eq!(r.buffered, 0);
+        // A run cut by FORWARD-TSN keeps its part above the new cumulative TSN.
+        r.add(20, &d(20, 1, 0, u | flag::BEGIN, b"1"));
+        r.add(21, &d(21, 1, 0, u, b"2"));
+        r.add(22, &d(22, 1, 0, u | flag::BEGIN, b"p"));
+        r.forward(21, false, std::iter::empty());
+        r.add(23, &d(23, 1, 0, u | flag::END, b"q"));
+        assert_eq!(r.ready.pop_front().unwrap().data, b"pq");
+        assert_eq!(r.buffered, 0);
+        assert_eq!(r.stream_buffered(1), 0);
+    }
+
+    #[test]
+    fn stream_reset_drops_unordered_fragments_and_their_charge() {
+        let mut r = Reassembly::new(1 << 20);
+        let u = flag::UNORDERED;
+        r.add(5, &d(5, 2, 0, u | flag::BEGIN, b"a"));
+        r.add(7, &d(7, 3, 0, u | flag::BEGIN, b"b"));
+        r.reset_stream(2);
+        assert_eq!(r.stream_buffered(2), 0);
+        assert_eq!(r.buffered, r.stream_buffered(3));
+        r.add(8, &d(8, 3, 0, u | flag::END, b"c"));
+        assert_eq!(r.ready.pop_front().unwrap().data, b"bc");
         assert_eq!(r.buffered, 0);
     }
 }

@@ -319,3 +319,35 @@ fn tiny_out_of_order_pieces_are_bounded_by_the_window() {
         assert!(raw.b.is_established());
     }
 }
+
+/// The same tiny pieces with the default 4 MiB window (about 22 000 held): each costs
+/// O(log n). A walk over the run of adjacent unordered fragments made this 40 s of CPU.
+#[test]
+fn tiny_pieces_cost_little_time() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    for unordered in [false, true] {
+        let mut raw = Raw::new(|_| {});
+        #[allow(clippy::disallowed_methods)] // ok: wall time of the test itself
+        let t0 = Instant::now();
+        raw.skip(1);
+        for i in 0..100_000u32 {
+            if unordered {
+                raw.data(0, 0, ppid::BINARY, flag::UNORDERED, &[7]);
+            } else {
+                raw.data(
+                    0,
+                    (2 + i) as u16,
+                    ppid::BINARY,
+                    flag::BEGIN | flag::END,
+                    &[7],
+                );
+            }
+        }
+        raw.flush();
+        let took = t0.elapsed();
+        let held = raw.b.receive_buffered();
+        println!("100000 tiny pieces (unordered {unordered}): {took:.2?}, {held} B charged");
+        assert!(held <= 2 * Config::default().max_receive_buffer);
+        assert!(took.as_secs() < 5, "{took:?}");
+    }
+}
