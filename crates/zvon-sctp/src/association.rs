@@ -26,8 +26,6 @@ const EDMID_DTLS: u32 = 1;
 /// polling still gets one SACK per two packets out, up to this many: each is a send opportunity
 /// for the peer (Max.Burst), so fewer would throttle a sender whose packets arrive together.
 const MAX_SACK_SNAPS: usize = 1024;
-/// SACK buffers kept for reuse; a larger batch allocates and frees the rest.
-const SACK_POOL: usize = 64;
 /// Heartbeat info parameter type (RFC 9260 3.3.5).
 const HEARTBEAT_INFO: u16 = 1;
 
@@ -164,8 +162,7 @@ pub struct Association {
     /// SACKs taken when they became due (every second packet, a gap, a duplicate, the
     /// I-bit), each as the receiver saw things then: a caller that hands over a whole batch
     /// of packets before polling still sends one SACK per two packets, as TCP does.
-    sack_snaps: VecDeque<Vec<u8>>,
-    sack_pool: Vec<Vec<u8>>,
+    sack_snaps: SackSnaps,
     fast_rtx_bypass: bool,
     /// Packets of new data still allowed in this send opportunity (Max.Burst).
     burst_left: usize,
@@ -275,8 +272,7 @@ impl Association {
             send_shutdown: false,
             send_shutdown_ack: false,
             send_shutdown_complete: false,
-            sack_snaps: VecDeque::new(),
-            sack_pool: Vec::new(),
+            sack_snaps: SackSnaps::default(),
             fast_rtx_bypass: false,
             burst_left: 0,
             burst_polled: false,
@@ -693,23 +689,11 @@ impl Association {
     }
 
     fn snapshot_sack(&mut self) {
-        let mut v = self.sack_pool.pop().unwrap_or_default();
-        v.clear();
         let a_rwnd = self.a_rwnd();
+        let buf = self.sack_snaps.begin();
         self.rx
-            .write_sack(a_rwnd, self.cfg.mtu - HEADER_LEN - 4, &mut v);
-        if self.sack_snaps.len() >= MAX_SACK_SNAPS
-            && let Some(old) = self.sack_snaps.pop_front()
-        {
-            self.recycle_sack(old);
-        }
-        self.sack_snaps.push_back(v);
-    }
-
-    fn recycle_sack(&mut self, v: Vec<u8>) {
-        if self.sack_pool.len() < SACK_POOL {
-            self.sack_pool.push(v);
-        }
+            .write_sack(a_rwnd, self.cfg.mtu - HEADER_LEN - 4, buf);
+        self.sack_snaps.end();
     }
 
     fn deliver_ready(&mut self) {
@@ -958,9 +942,7 @@ impl Association {
         self.held_bytes = 0;
         self.reconfig_responses.clear();
         self.peer_last_result = reconfig_result::SUCCESS_NOTHING;
-        while let Some(v) = self.sack_snaps.pop_front() {
-            self.recycle_sack(v);
-        }
+        self.sack_snaps.clear();
         self.heartbeat_acks.clear();
         self.heartbeat_outstanding = false;
         self.send_heartbeat = false;
@@ -1549,15 +1531,12 @@ impl Association {
             let a_rwnd = self.a_rwnd();
             let room = mtu.saturating_sub(buf.len());
             self.rx.write_sack(a_rwnd, room, buf);
-            while let Some(v) = self.sack_snaps.pop_front() {
-                self.recycle_sack(v);
-            }
+            self.sack_snaps.clear();
             self.timers.stop(Timer::DelayedAck);
-        } else if let Some(snap) = self.sack_snaps.pop_front() {
-            if buf.len() + snap.len() <= mtu {
-                buf.extend_from_slice(&snap);
-            }
-            self.recycle_sack(snap);
+        } else if let Some(snap) = self.sack_snaps.pop_front()
+            && buf.len() + snap.len() <= mtu
+        {
+            buf.extend_from_slice(snap);
         }
         while let Some(info) = self.heartbeat_acks.front() {
             if buf.len() + chunk::padded_chunk_len(info.len()) > mtu {
@@ -1723,6 +1702,53 @@ impl Association {
     //# counting the packets the output routine emits, so cwnd itself is not changed.
     fn burst_allows(&self) -> bool {
         self.cfg.max_burst.is_none() || self.burst_left > 0
+    }
+}
+
+/// SACKs taken when they became due, waiting to be sent: one buffer for all of them (ranges
+/// into it), reused, so a batch of any size allocates nothing once the buffer has grown.
+#[derive(Debug, Default)]
+struct SackSnaps {
+    bytes: Vec<u8>,
+    ranges: VecDeque<(usize, usize)>,
+    start: usize,
+}
+
+impl SackSnaps {
+    /// The buffer to append the next SACK to.
+    fn begin(&mut self) -> &mut Vec<u8> {
+        if self.ranges.len() >= MAX_SACK_SNAPS {
+            // The oldest is superseded anyway: drop it.
+            self.ranges.pop_front();
+        }
+        match self.ranges.front() {
+            None => self.bytes.clear(),
+            Some(&(first, _)) if first > 4096 && first > self.bytes.len() / 2 => {
+                // Compact: what was sent is at the front.
+                self.bytes.drain(..first);
+                for r in &mut self.ranges {
+                    r.0 -= first;
+                    r.1 -= first;
+                }
+            }
+            _ => {}
+        }
+        self.start = self.bytes.len();
+        &mut self.bytes
+    }
+
+    fn end(&mut self) {
+        self.ranges.push_back((self.start, self.bytes.len()));
+    }
+
+    fn pop_front(&mut self) -> Option<&[u8]> {
+        let (s, e) = self.ranges.pop_front()?;
+        self.bytes.get(s..e)
+    }
+
+    fn clear(&mut self) {
+        self.ranges.clear();
+        self.bytes.clear();
     }
 }
 
