@@ -417,7 +417,7 @@ impl Association {
                 .map_or(0, |q| q.iter().map(|(_, d)| d.len() + ENTRY_OVERHEAD).sum())
     }
 
-    /// Streams that carry receive state (sequence numbers, reassembly): about 100 bytes each,
+    /// Streams that carry receive state (sequence numbers, reassembly): about 130 bytes each,
     /// at most the negotiated inbound stream count.
     pub fn receive_stream_count(&self) -> usize {
         self.reasm.stream_count()

@@ -421,3 +421,26 @@ fn no_allocation_per_packet_in_steady_state() {
     assert!(packets > 10_000);
     assert!((allocs as f64) < packets as f64 / 10.0);
 }
+
+/// Receive state per stream the peer touches (its sequence number), with no channel behind it:
+/// bounded by the negotiated stream count, not by the window.
+#[test]
+fn receive_state_per_stream() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let mut raw = Raw::new(|_| {});
+    let before = live();
+    let n = 5000u16;
+    for i in 0..n {
+        // A stray DATA_CHANNEL_ACK: ignored, but the stream's sequence state stays.
+        raw.data(1000 + i, 0, ppid::DCEP, flag::BEGIN | flag::END, &[0x02]);
+    }
+    raw.flush();
+    let per_stream = live().saturating_sub(before) / n as usize;
+    println!(
+        "receive state: {per_stream} B per stream touched ({} streams)",
+        raw.b.receive_stream_count()
+    );
+    assert!(raw.b.receive_stream_count() >= n as usize);
+    assert_eq!(raw.b.receive_buffered(), 0);
+    assert!(per_stream < 200, "{per_stream} B per stream");
+}
