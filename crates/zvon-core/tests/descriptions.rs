@@ -92,11 +92,11 @@ proptest! {
         let Ok(s) = String::from_utf8(bytes) else { return Ok(()) };
         let now = Instant::now();
         let mut pc = pc(3);
-        if pc.set_remote_description(now, Description::offer(s)).is_ok() {
-            if let Ok(answer) = pc.create_answer(now) {
-                prop_assert!(SessionDescription::parse(&answer.sdp).is_ok());
-                let _ = pc.set_local_description(now, answer);
-            }
+        if pc.set_remote_description(now, Description::offer(s)).is_ok()
+            && let Ok(answer) = pc.create_answer(now)
+        {
+            prop_assert!(SessionDescription::parse(&answer.sdp).is_ok());
+            let _ = pc.set_local_description(now, answer);
         }
     }
 }
