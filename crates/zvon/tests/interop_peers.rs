@@ -28,7 +28,7 @@ fn root() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-fn spawn(peer: &str, role: &str) -> Child {
+fn spawn(peer: &str, role: &str, extra: &[&str]) -> Child {
     let root = root();
     let mut cmd = match peer {
         "aiortc" => {
@@ -49,6 +49,10 @@ fn spawn(peer: &str, role: &str) -> Child {
         }
     };
     cmd.args(["--role", role, "--timeout", "40"])
+        .args(extra)
+        // The test closes the peer's stdin once zvon has its verdict too; until then the peer
+        // keeps echoing (its default 1 s grace could cut off a slow echo).
+        .env("ZVON_PEER_GRACE_MS", "20000")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -143,8 +147,8 @@ struct Peer {
 }
 
 impl Peer {
-    fn start(name: &str, role: &str) -> Self {
-        let mut child = spawn(name, role);
+    fn start(name: &str, role: &str, extra: &[&str]) -> Self {
+        let mut child = spawn(name, role, extra);
         let stdin = child.stdin.take().expect("stdin");
         let stdout = child.stdout.take().expect("stdout");
         let mut err = child.stderr.take().expect("stderr");
@@ -193,13 +197,33 @@ fn candidate_line(c: &CandidateInit) -> Value {
 // One peer at a time: two cores, and some peers take seconds to start.
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
+/// The DTLS versions zvon offers or accepts in a run.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Dtls {
+    /// Both (1.3 preferred).
+    Auto,
+    /// 1.2 only (and the peer is told to confirm it negotiated 1.2).
+    Only12,
+}
+
 async fn run(peer_name: &str, zvon_offers: bool) {
+    run_with(peer_name, zvon_offers, Dtls::Auto).await;
+}
+
+async fn run_with(peer_name: &str, zvon_offers: bool, dtls: Dtls) -> zvon::Stats {
     let _serial = SERIAL.lock().await;
     let role = if zvon_offers { "answerer" } else { "offerer" };
-    let mut peer = Peer::start(peer_name, role);
-    let mut pc = PeerConnection::new(Configuration::loopback())
-        .await
-        .expect("pc");
+    let extra: &[&str] = if dtls == Dtls::Only12 {
+        &["--dtls12"]
+    } else {
+        &[]
+    };
+    let mut peer = Peer::start(peer_name, role, extra);
+    let mut config = Configuration::loopback();
+    if dtls == Dtls::Only12 {
+        config.core.dtls.versions = zvon_dtls::VersionPolicy::Dtls12;
+    }
+    let mut pc = PeerConnection::new(config).await.expect("pc");
     let (rep_tx, mut reports) = mpsc::unbounded_channel();
     let open_own = |pc: &PeerConnection, tx: &mpsc::UnboundedSender<Report>| {
         for (suffix, ordered) in [("ordered", true), ("unordered", false)] {
@@ -319,6 +343,7 @@ async fn run(peer_name: &str, zvon_offers: bool) {
         "{peer_name} zvon_offers={zvon_offers}: ok; dtls {:?}, peer info {info}, channels {channels:?}",
         stats.dtls_version
     );
+    stats
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -349,4 +374,32 @@ async fn aiortc_answers() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn aiortc_offers() {
     run("aiortc", false).await;
+}
+
+// Chromium 156 (Debian, headless through playwright-core: interop/chromium). With both versions
+// on offer it negotiates DTLS 1.3 with zvon; it has no switch to offer only 1.2, so the 1.2
+// runs restrict zvon and the page confirms from getStats that 1.2 was used.
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chromium_answers_dtls13() {
+    let st = run_with("chromium", true, Dtls::Auto).await;
+    assert_eq!(st.dtls_version, Some(zvon_dtls::DtlsVersion::Dtls13));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chromium_offers_dtls13() {
+    let st = run_with("chromium", false, Dtls::Auto).await;
+    assert_eq!(st.dtls_version, Some(zvon_dtls::DtlsVersion::Dtls13));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chromium_answers_dtls12() {
+    let st = run_with("chromium", true, Dtls::Only12).await;
+    assert_eq!(st.dtls_version, Some(zvon_dtls::DtlsVersion::Dtls12));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chromium_offers_dtls12() {
+    let st = run_with("chromium", false, Dtls::Only12).await;
+    assert_eq!(st.dtls_version, Some(zvon_dtls::DtlsVersion::Dtls12));
 }
