@@ -57,7 +57,7 @@ const PERIOD: usize = 1_048_573;
 impl Transfer {
     fn new(total: u64, buffer: usize, msg: usize) -> Self {
         let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
-        let pattern = (0..PERIOD + msg)
+        let mut pattern = (0..PERIOD + msg)
             .map(|_| {
                 // xorshift64
                 x ^= x << 13;
@@ -66,7 +66,6 @@ impl Transfer {
                 (x >> 56) as u8
             })
             .collect::<Vec<u8>>();
-        let mut pattern = pattern;
         // The tail repeats the head so that any [offset % PERIOD, +msg) slice is contiguous.
         let (head, tail) = pattern.split_at_mut(PERIOD);
         tail.copy_from_slice(&head[..msg]);
@@ -293,4 +292,48 @@ fn main() {
         d.rcvbuf_errors.saturating_sub(s.rcvbuf_errors),
         load1(),
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checker_accepts_the_stream_and_rejects_swaps_and_splits() {
+        let t = Transfer::new(3 * PERIOD as u64 + 100, 1 << 20, 65_536);
+        let msgs: Vec<&[u8]> = (0..)
+            .map(|i| i * 65_536)
+            .map_while(|o| t.message(o))
+            .collect();
+        assert_eq!(
+            msgs.last().map(|m| m.len()),
+            Some((t.total % 65_536) as usize)
+        );
+        let mut c = t.checker();
+        let done: Vec<bool> = msgs.iter().map(|m| c.check(m).unwrap()).collect();
+        assert!(done[..done.len() - 1].iter().all(|d| !d) && done[done.len() - 1]);
+        assert!(c.check(&[0]).is_err(), "a byte past the end");
+
+        let mut c = t.checker();
+        c.check(msgs[0]).unwrap();
+        assert!(c.check(msgs[2]).is_err(), "a skipped message");
+        let mut c = t.checker();
+        assert!(c.check(&msgs[0][..1000]).is_err(), "a split message");
+        let mut flipped = msgs[0].to_vec();
+        flipped[40_000] ^= 1;
+        assert!(t.checker().check(&flipped).is_err(), "one flipped bit");
+    }
+
+    #[test]
+    fn buffer_rule() {
+        let t = Transfer::new(1 << 20, 32_768, 65_536);
+        assert!(
+            t.may_send(0, 65_536),
+            "a lone message larger than the buffer goes"
+        );
+        assert!(!t.may_send(1, 65_536));
+        let t = Transfer::new(1 << 20, 262_144, 65_536);
+        assert!(t.may_send(196_608, 65_536));
+        assert!(!t.may_send(196_609, 65_536));
+    }
 }
