@@ -242,6 +242,7 @@ impl Association {
         }
         if id as u32 >= limit {
             self.remove_channel(id);
+            self.drop_early(id);
             self.events
                 .push_back(Event::ChannelClosed { id: ChannelId(id) });
             return;
