@@ -16,6 +16,7 @@
 
 pub mod ice;
 mod pc;
+mod udp;
 
 pub use pc::{
     CandidateInit, ChannelEvent, ChannelInit, Configuration, ConnectionState, DataChannel,

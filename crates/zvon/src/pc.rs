@@ -2,16 +2,13 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::future::poll_fn;
-use std::io;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::Poll;
 use std::time::Instant;
 
-use tokio::io::ReadBuf;
-use tokio::net::UdpSocket;
 use tokio::sync::{Notify, mpsc};
-use zvon_base::{Protocol, Transmit};
+use zvon_base::Protocol;
 use zvon_core::{ChannelId, Event};
 
 pub use zvon_core::{
@@ -24,6 +21,7 @@ pub use zvon_ice::{GatheringState, IceConnectionState};
 use crate::ice::{
     GatherError, GatherOptions, IceServer, Scheme, Transport, bind_udp, local_addresses,
 };
+use crate::udp::{RxBufs, Socket, Tx, Wire};
 
 /// `RTCIceTransportPolicy`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -135,16 +133,15 @@ struct Inner {
     core: zvon_core::PeerConnection,
     channels: HashMap<ChannelId, ChannelSlot>,
     events: mpsc::UnboundedSender<PeerEvent>,
-    /// A datagram the socket refused for now (`WouldBlock`): sent first next time.
-    blocked: Option<(Transmit, Vec<u8>)>,
-    tx_buf: Vec<u8>,
+    /// Datagrams on their way out, batched per send; what a full socket refused waits here.
+    tx: Tx,
     closed: bool,
 }
 
 struct Shared {
     inner: Mutex<Inner>,
     wake: Notify,
-    sockets: Vec<(SocketAddr, Arc<UdpSocket>)>,
+    sockets: Vec<Socket>,
 }
 
 impl Shared {
@@ -153,49 +150,15 @@ impl Shared {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn socket(&self, local: SocketAddr) -> Option<&Arc<UdpSocket>> {
-        self.sockets
-            .iter()
-            .find(|(a, _)| *a == local)
-            .map(|(_, s)| s)
+    fn socket(&self, local: SocketAddr) -> Option<&Socket> {
+        self.sockets.iter().find(|s| s.local() == local)
     }
 
     /// Sends what the core has, without waiting: a full socket buffer leaves the rest to the
     /// driver task, which waits until the socket is writable.
-    fn flush(self: &Arc<Self>, inner: &mut Inner, now: Instant) -> bool {
-        if let Some((t, data)) = inner.blocked.take() {
-            match self.try_send(&t, &data) {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    inner.blocked = Some((t, data));
-                    return false;
-                }
-                _ => {}
-            }
-        }
-        let mut buf = std::mem::take(&mut inner.tx_buf);
-        let mut ok = true;
-        while let Some(t) = inner.core.poll_transmit(now, &mut buf) {
-            // ok: the core wrote t.len bytes into buf
-            let data = &buf[..t.len.min(buf.len())];
-            // Errors other than a full buffer (unreachable, no route) lose the datagram as
-            // the network would; the protocols retransmit.
-            if let Err(e) = self.try_send(&t, data)
-                && e.kind() == io::ErrorKind::WouldBlock
-            {
-                inner.blocked = Some((t, data.to_vec()));
-                ok = false;
-                break;
-            }
-        }
-        inner.tx_buf = buf;
-        ok
-    }
-
-    fn try_send(&self, t: &Transmit, data: &[u8]) -> io::Result<usize> {
-        match (t.proto, self.socket(t.source)) {
-            (Protocol::Udp, Some(s)) => s.try_send_to(data, t.destination),
-            _ => Ok(0),
-        }
+    fn flush(&self, inner: &mut Inner, now: Instant) -> bool {
+        let Inner { core, tx, .. } = inner;
+        tx.flush(&self.sockets, |buf| core.poll_transmit(now, buf))
     }
 
     /// Routes the core's events to the connection's and the channels' queues.
@@ -306,9 +269,9 @@ impl PeerConnection {
             let Ok(sock) = bind_udp(ip, config.gather.port_range.as_ref()).await else {
                 continue;
             };
-            let addr = sock.local_addr().map_err(GatherError::Io)?;
-            core.add_host_candidate(addr);
-            sockets.push((addr, Arc::new(sock)));
+            let sock = Socket::new(sock).map_err(GatherError::Io)?;
+            core.add_host_candidate(sock.local());
+            sockets.push(sock);
         }
         if sockets.is_empty() {
             return Err(GatherError::NoAddress.into());
@@ -353,8 +316,7 @@ impl PeerConnection {
                 core,
                 channels: HashMap::new(),
                 events: ev_tx,
-                blocked: None,
-                tx_buf: Vec::with_capacity(2048),
+                tx: Tx::new(),
                 closed: false,
             }),
             wake: Notify::new(),
@@ -445,7 +407,7 @@ impl PeerConnection {
 
     /// The local socket addresses (one per gathered interface).
     pub fn local_addresses(&self) -> Vec<SocketAddr> {
-        self.shared.sockets.iter().map(|(a, _)| *a).collect()
+        self.shared.sockets.iter().map(Socket::local).collect()
     }
 
     /// `createDataChannel`.
@@ -513,10 +475,14 @@ impl Drop for PeerConnection {
     }
 }
 
-/// The connection's task: receives on every socket into one reused buffer, runs the timers,
+/// Datagrams the task takes in before it flushes what they caused (acknowledgements, more
+/// data): enough to batch, few enough that the sender is not kept waiting.
+const RX_BUDGET: usize = 256;
+
+/// The connection's task: receives on every socket into reused buffers, runs the timers,
 /// and sends what the core produces. No task or channel per packet.
 async fn drive(shared: Arc<Shared>) {
-    let mut buf = vec![0u8; 65_536];
+    let mut rx = RxBufs::new();
     let mut start = 0usize;
     loop {
         let (deadline, blocked) = {
@@ -528,9 +494,9 @@ async fn drive(shared: Arc<Shared>) {
             if inner.core.poll_timeout().is_some_and(|d| d <= t) {
                 inner.core.handle_timeout(t);
             }
-            let ok = shared.flush(&mut inner, t);
+            shared.flush(&mut inner, t);
             shared.dispatch(&mut inner);
-            (inner.core.poll_timeout(), !ok)
+            (inner.core.poll_timeout(), inner.tx.blocked_on())
         };
         let sleep = async {
             match deadline {
@@ -539,50 +505,44 @@ async fn drive(shared: Arc<Shared>) {
             }
         };
         let writable = async {
-            if blocked {
-                if let Some((_, s)) = shared.sockets.first() {
-                    let _ = s.writable().await;
-                }
-            } else {
-                std::future::pending::<()>().await
+            match blocked.and_then(|a| shared.socket(a)) {
+                Some(s) => s.writable().await,
+                None => std::future::pending::<()>().await,
             }
         };
         let n = shared.sockets.len();
         let recv = poll_fn(|cx| {
+            let mut failed = false;
             for k in 0..n {
                 let i = (start + k) % n;
-                let (local, sock) = &shared.sockets[i];
-                let mut rb = ReadBuf::new(&mut buf);
-                match sock.poll_recv_from(cx, &mut rb) {
-                    Poll::Ready(Ok(from)) => {
-                        return Poll::Ready(Some((i, *local, from, rb.filled().len())));
-                    }
-                    // ICMP errors surface as receive errors on Linux: not fatal.
-                    Poll::Ready(Err(_)) => continue,
+                match shared.sockets[i].poll_recv(cx, &mut rx) {
+                    Poll::Ready(Ok(filled)) => return Poll::Ready((i, filled)),
+                    // ICMP errors surface as receive errors on Linux: not fatal, and the
+                    // socket may hold datagrams behind it, so come back at once.
+                    Poll::Ready(Err(_)) => failed = true,
                     Poll::Pending => {}
                 }
+            }
+            if failed {
+                cx.waker().wake_by_ref();
             }
             Poll::Pending
         });
         tokio::select! {
-            got = recv => {
-                let Some((i, local, from, len)) = got else { continue };
+            (i, filled) = recv => {
                 start = (i + 1) % n.max(1);
                 let mut inner = shared.lock();
                 let t = now();
-                // ok: len is what the socket wrote into buf
-                inner.core.handle_datagram(t, Protocol::Udp, from, local, &buf[..len]);
-                // Take whatever else is already queued, up to a batch, before sending.
-                for _ in 0..64 {
-                    let mut more = false;
-                    for (local, sock) in &shared.sockets {
-                        if let Ok((len, from)) = sock.try_recv_from(&mut buf) {
-                            inner.core.handle_datagram(t, Protocol::Udp, from, *local, &buf[..len]);
+                let mut taken = feed(&mut inner.core, t, shared.sockets[i].local(), &rx, filled);
+                // Take whatever else is already queued, up to a budget, before sending.
+                let mut more = true;
+                while more && taken < RX_BUDGET {
+                    more = false;
+                    for sock in &shared.sockets {
+                        if let Ok(filled) = sock.try_recv(&mut rx) {
+                            taken += feed(&mut inner.core, t, sock.local(), &rx, filled);
                             more = true;
                         }
-                    }
-                    if !more {
-                        break;
                     }
                 }
                 shared.flush(&mut inner, t);
@@ -593,6 +553,22 @@ async fn drive(shared: Arc<Shared>) {
             _ = writable => {}
         }
     }
+}
+
+/// Hands the datagrams of the first `filled` receive buffers to the core; returns how many.
+fn feed(
+    core: &mut zvon_core::PeerConnection,
+    t: Instant,
+    local: SocketAddr,
+    rx: &RxBufs,
+    filled: usize,
+) -> usize {
+    let mut n = 0;
+    for (from, data) in rx.datagrams(filled) {
+        core.handle_datagram(t, Protocol::Udp, from, local, data);
+        n += 1;
+    }
+    n
 }
 
 /// One data channel (`RTCDataChannel`). Sending takes `&self`; receiving needs `&mut self`.
