@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-IMPLS=${IMPLS:-"str0m webrtc"}
+IMPLS=${IMPLS:-"zvon str0m webrtc"}
 BUFFERS=${BUFFERS:-"32768 262144 1048576"}
 MIB=${MIB:-256}
 MSG=${MSG:-65536}

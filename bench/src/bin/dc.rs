@@ -28,7 +28,8 @@
 mod str0m;
 #[path = "dc/webrtc.rs"]
 mod webrtc;
-// `zvon::PeerConnection` (async): add `#[path = "dc/zvon.rs"] mod zvon;` and its line in IMPLS.
+#[path = "dc/zvon.rs"]
+mod zvon;
 
 use anyhow::{Result, anyhow, bail};
 use std::sync::OnceLock;
@@ -39,7 +40,11 @@ use std::time::{Duration, Instant};
 type Runner = fn(&Transfer, &Meter) -> Result<()>;
 
 /// The implementations `--impl` can name.
-const IMPLS: &[(&str, Runner)] = &[("str0m", str0m::run), ("webrtc", webrtc::run)];
+const IMPLS: &[(&str, Runner)] = &[
+    ("zvon", zvon::run),
+    ("str0m", str0m::run),
+    ("webrtc", webrtc::run),
+];
 
 /// What to move: `total` bytes in messages of `msg` bytes (the last may be shorter), with at
 /// most `buffer` bytes held by the sender (see the module docs for the exact rule).

@@ -1,0 +1,88 @@
+//! zvon's async `PeerConnection` on a tokio runtime: two connections bound to 127.0.0.1
+//! (trickle ICE between them, DTLS as negotiated by default), the offerer's channel sends with
+//! `bufferedAmount` back-pressure, the answerer's checks.
+
+use anyhow::{Context, Result, anyhow, bail};
+use zvon::{ChannelInit, Configuration, ConnectionState, PeerConnection, PeerEvent};
+
+use super::{Meter, Transfer};
+
+pub fn run(t: &Transfer, m: &Meter) -> Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let timeout = m
+        .deadline
+        .saturating_duration_since(std::time::Instant::now());
+    let r = rt.block_on(async {
+        tokio::time::timeout(timeout, transfer(t, m))
+            .await
+            .map_err(|_| anyhow!("deadline passed"))?
+    });
+    rt.shutdown_timeout(std::time::Duration::from_secs(2));
+    r
+}
+
+async fn transfer(t: &Transfer, m: &Meter) -> Result<()> {
+    let mut a = PeerConnection::new(Configuration::loopback()).await?;
+    let mut b = PeerConnection::new(Configuration::loopback()).await?;
+    m.start();
+    let mut tx = a.create_data_channel("bulk", ChannelInit::default())?;
+    let offer = a.create_offer().await?;
+    a.set_local_description(offer.clone()).await?;
+    b.set_remote_description(offer).await?;
+    let answer = b.create_answer().await?;
+    b.set_local_description(answer.clone()).await?;
+    a.set_remote_description(answer).await?;
+    let mut rx = loop {
+        tokio::select! {
+            ev = a.next_event() => match ev.context("a ended")? {
+                PeerEvent::IceCandidate(c) => b.add_ice_candidate(c).await?,
+                PeerEvent::ConnectionStateChange(ConnectionState::Failed) => bail!("a failed"),
+                _ => {}
+            },
+            ev = b.next_event() => match ev.context("b ended")? {
+                PeerEvent::IceCandidate(c) => a.add_ice_candidate(c).await?,
+                PeerEvent::ConnectionStateChange(ConnectionState::Failed) => bail!("b failed"),
+                PeerEvent::DataChannel(dc) => break dc,
+                _ => {}
+            },
+        }
+    };
+    tx.wait_open().await?;
+    m.opened();
+    // Keep the connections' event queues drained (and the connections alive).
+    let drain = tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                ev = a.next_event() => if ev.is_none() { break },
+                ev = b.next_event() => if ev.is_none() { break },
+            }
+        }
+    });
+    let send = async {
+        let mut offset = 0u64;
+        while let Some(msg) = t.message(offset) {
+            // Transfer::may_send: one more message fits in the buffer, or nothing is held.
+            tx.wait_buffered_below(t.buffer.saturating_sub(msg.len())).await?;
+            tx.send(msg)?;
+            offset += msg.len() as u64;
+        }
+        anyhow::Ok(())
+    };
+    let recv = async {
+        let mut check = t.checker();
+        loop {
+            let msg = rx.recv().await.context("channel closed")?;
+            if check.check(&msg.data)? {
+                m.done();
+                return anyhow::Ok(());
+            }
+        }
+    };
+    let (s, r) = tokio::join!(send, recv);
+    s?;
+    r?;
+    drain.abort();
+    Ok(())
+}
