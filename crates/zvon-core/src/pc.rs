@@ -772,6 +772,11 @@ impl PeerConnection {
         self.channels.get(&id.0).and_then(|c| c.stream)
     }
 
+    /// The channel's priority (for a channel the peer opened, what its DCEP OPEN said).
+    pub fn channel_priority(&self, id: ChannelId) -> Option<Priority> {
+        self.channels.get(&id.0).map(|c| c.opts.priority)
+    }
+
     /// `true` once the channel is open.
     pub fn channel_is_open(&self, id: ChannelId) -> bool {
         self.channels.get(&id.0).is_some_and(|c| c.open)
@@ -1149,6 +1154,9 @@ impl PeerConnection {
                 } => {
                     let h = self.next_channel;
                     self.next_channel = self.next_channel.wrapping_add(1).max(1);
+                    let priority = sctp
+                        .channel_priority(id)
+                        .map_or(Priority::Low, Priority::from_dcep);
                     let (max_retransmits, max_packet_life_time) = match reliability {
                         zvon_sctp::Reliability::MaxRetransmits(n) => (Some(n), None),
                         zvon_sctp::Reliability::MaxLifetimeMs(ms) => (None, Some(ms)),
@@ -1164,7 +1172,7 @@ impl PeerConnection {
                                 max_retransmits,
                                 protocol: protocol.clone(),
                                 negotiated_id: None,
-                                priority: Priority::Low,
+                                priority,
                             },
                             stream: Some(id.0),
                             open: true,

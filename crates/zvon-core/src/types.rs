@@ -151,6 +151,17 @@ pub enum Priority {
 }
 
 impl Priority {
+    /// The W3C value of a DCEP priority the peer sent (RFC 8832 5.1): the nearest level at or
+    /// below it.
+    pub(crate) fn from_dcep(p: u16) -> Self {
+        match p {
+            0..=255 => Priority::VeryLow,
+            256..=511 => Priority::Low,
+            512..=1023 => Priority::Medium,
+            _ => Priority::High,
+        }
+    }
+
     pub(crate) fn dcep(self) -> u16 {
         match self {
             Priority::VeryLow => 128,

@@ -214,6 +214,7 @@ fn data_channels_both_ways_then_renegotiation_and_ice_restart() {
                 "back",
                 ChannelInit {
                     ordered: false,
+                    priority: Priority::High,
                     ..Default::default()
                 },
             )
@@ -227,6 +228,7 @@ fn data_channels_both_ways_then_renegotiation_and_ice_restart() {
         incoming(&p.a.events, "back").is_some_and(|id| messages(&p.a.events, id).len() == 2)
     });
     let a_back = incoming(&p.a.events, "back").unwrap();
+    assert_eq!(p.a.pc.channel_priority(a_back), Some(Priority::High));
     let got = messages(&p.a.events, a_back);
     assert!(got.contains(&big) && got.contains(&Vec::new()));
 
