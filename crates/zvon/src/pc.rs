@@ -269,7 +269,10 @@ impl PeerConnection {
             let Ok(sock) = bind_udp(ip, config.gather.port_range.as_ref()).await else {
                 continue;
             };
-            let sock = Socket::new(sock).map_err(GatherError::Io)?;
+            // Like a failed bind: an address whose socket cannot be set up is not gathered.
+            let Ok(sock) = Socket::new(sock) else {
+                continue;
+            };
             core.add_host_candidate(sock.local());
             sockets.push(sock);
         }
