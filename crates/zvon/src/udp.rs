@@ -5,7 +5,7 @@
 //! protocol stack. So:
 //!
 //! - **Send**: consecutive datagrams from the core with the same source, destination and size
-//!   (the last may be shorter) are copied into one [`TxBatch`] buffer and leave in one
+//!   (the last may be shorter) are copied into one batch buffer ([`Tx`]) and leave in one
 //!   `sendmsg` with Linux UDP GSO (`UDP_SEGMENT`): the kernel cuts them apart again. Where GSO
 //!   is missing (other systems, kernels before 4.18) the batch holds one datagram; where the
 //!   first GSO send fails (`EIO`/`EINVAL`: a device without checksum offload) quinn-udp turns GSO
@@ -60,8 +60,10 @@ pub(crate) struct Socket {
 }
 
 impl Socket {
-    /// Takes over a bound socket: enables GRO and probes GSO (quinn-udp also sets
-    /// don't-fragment and asks for packet info, which the stack does not rely on).
+    /// Takes over a bound socket: enables GRO and probes GSO. quinn-udp also sets
+    /// don't-fragment (IP_PMTUDISC_PROBE: a datagram above the interface MTU fails to send
+    /// instead of being fragmented; the stack's datagrams stay near 1200 bytes) and asks for
+    /// packet info and ECN bits, which the stack does not use.
     pub(crate) fn new(io: UdpSocket) -> io::Result<Self> {
         let local = io.local_addr()?;
         let state = UdpSocketState::new((&io).into())?;
