@@ -3,8 +3,8 @@
 #![allow(unsafe_code)] // the counting allocator: a GlobalAlloc impl that defers to System
 
 use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use zvon_base::Rng;
@@ -20,27 +20,35 @@ static SERIAL: Mutex<()> = Mutex::new(());
 
 struct Counting;
 
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-static ALLOCS: AtomicUsize = AtomicUsize::new(0);
+// Counted per thread: the test harness allocates and frees on its own threads while a test
+// runs, which made a global count go backwards (and a subtraction overflow) now and then.
+thread_local! {
+    static LIVE: Cell<usize> = const { Cell::new(0) };
+    static ALLOCS: Cell<usize> = const { Cell::new(0) };
+}
+
+fn bump(counter: &'static std::thread::LocalKey<Cell<usize>>, add: usize, sub: usize) {
+    // try_with: nothing to count while the thread's locals are being torn down.
+    let _ = counter.try_with(|c| c.set(c.get().wrapping_add(add).wrapping_sub(sub)));
+}
 
 // SAFETY: every call defers to the system allocator with the same layout; the counter is a
 // side effect only.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size(), Ordering::Relaxed);
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        bump(&LIVE, layout.size(), 0);
+        bump(&ALLOCS, 1, 0);
         // SAFETY: same contract as the caller's.
         unsafe { System.alloc(layout) }
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        bump(&LIVE, 0, layout.size());
         // SAFETY: same contract as the caller's.
         unsafe { System.dealloc(ptr, layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        LIVE.fetch_add(new_size, Ordering::Relaxed);
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        bump(&LIVE, new_size, layout.size());
+        bump(&ALLOCS, 1, 0);
         // SAFETY: same contract as the caller's.
         unsafe { System.realloc(ptr, layout, new_size) }
     }
@@ -50,7 +58,11 @@ unsafe impl GlobalAlloc for Counting {
 static GLOBAL: Counting = Counting;
 
 fn live() -> usize {
-    LIVE.load(Ordering::Relaxed)
+    LIVE.with(Cell::get)
+}
+
+fn allocs() -> usize {
+    ALLOCS.with(Cell::get)
 }
 
 fn pump(a: &mut Association, b: &mut Association, now: Instant, buf: &mut Vec<u8>) {
@@ -387,7 +399,7 @@ fn no_allocation_per_packet_in_steady_state() {
     pump(&mut a, &mut b, now, &mut buf);
     let msg = vec![3u8; 256 * 1024];
     let mut run = |a: &mut Association, b: &mut Association, rounds: usize| -> (usize, u64) {
-        let (allocs0, packets0) = (ALLOCS.load(Ordering::Relaxed), a.stats().packets_sent);
+        let (allocs0, packets0) = (allocs(), a.stats().packets_sent);
         let mut messages = 0;
         for _ in 0..rounds {
             for &id in &ids {
@@ -408,7 +420,7 @@ fn no_allocation_per_packet_in_steady_state() {
             }
         }
         (
-            ALLOCS.load(Ordering::Relaxed) - allocs0 - messages,
+            allocs() - allocs0 - messages,
             a.stats().packets_sent - packets0,
         )
     };
