@@ -45,7 +45,7 @@
 //!
 //! ## Figures
 //!
-//! `cargo bench -p zvon-sctp --bench throughput` moves one reliable ordered stream between two
+//! `cargo bench --bench sctp_engines` in the separate `bench/` workspace moves one reliable ordered stream between two
 //! associations in memory (MTU 1200, the receiver answering after every packet) beside
 //! sctp-proto 0.10 (str0m's engine) and rtc-sctp 0.21 (webrtc-rs) in the same run. On the
 //! 2-core development machine (shared, so wall-clock figures swing; CPU per GB is stable),
