@@ -471,6 +471,20 @@ pub trait SupportedDtls13CipherSuite: CryptoSafe {
     /// `counter = sample[0..4]` (LE u32), `nonce = sample[4..16]`,
     /// `mask = ChaCha20(sn_key, counter, nonce, <zero bytes>)`.
     fn encrypt_sn(&self, sn_key: &[u8], sample: &[u8; 16]) -> [u8; 16];
+
+    /// A record-number protection key built once per epoch, so that each record does not
+    /// expand the key again (zvon patch). `None` (the default) makes the engine call
+    /// [`encrypt_sn`](Self::encrypt_sn) with the raw key for every record.
+    fn create_sn_cipher(&self, _sn_key: &[u8]) -> Option<Box<dyn SnCipher>> {
+        None
+    }
+}
+
+/// Record number protection with a key prepared once per epoch (RFC 9147 section 4.2.3):
+/// gives the same mask as [`SupportedDtls13CipherSuite::encrypt_sn`] with that key.
+pub trait SnCipher: CryptoSafe {
+    /// The mask for a 16-byte ciphertext sample.
+    fn mask(&self, sample: &[u8; 16]) -> [u8; 16];
 }
 
 // ============================================================================

@@ -172,6 +172,8 @@ struct EpochKeys {
     iv: [u8; 12],
     traffic_secret: Buf,
     sn_key: Buf,
+    /// `sn_key` prepared once (zvon patch), when the provider offers it.
+    sn_cipher: Option<Box<dyn crate::crypto::SnCipher>>,
 }
 
 struct RecvEpochEntry {
@@ -1102,7 +1104,10 @@ impl Engine {
         let sn_mask = if fragment.len() >= 16 {
             // unwrap: we checked length >= 16
             let ciphertext_sample: [u8; 16] = fragment[..16].try_into().unwrap();
-            suite.encrypt_sn(&sn_key[..sn_key_len], &ciphertext_sample)
+            match &keys.sn_cipher {
+                Some(c) => c.mask(&ciphertext_sample),
+                None => suite.encrypt_sn(&sn_key[..sn_key_len], &ciphertext_sample),
+            }
         } else {
             [0u8; 16] // degenerate case: no masking if ciphertext too short
         };
@@ -2085,6 +2090,7 @@ impl Engine {
         .map_err(Error::CryptoError)?;
 
         let cipher = suite.create_cipher(&key).map_err(Error::CryptoError)?;
+        let sn_cipher = suite.create_sn_cipher(&sn_key);
 
         let mut iv = [0u8; 12];
         iv.copy_from_slice(&iv_buf);
@@ -2096,6 +2102,7 @@ impl Engine {
             iv,
             traffic_secret: secret,
             sn_key,
+            sn_cipher,
         })
     }
 
@@ -2653,21 +2660,26 @@ impl RecordHandler for Engine {
         seq_bytes: &mut [u8],
         ciphertext_sample: &[u8; 16],
     ) {
-        // Find the sn_key for this epoch
-        let sn_key = if epoch == 2 {
-            self.hs_recv_keys.as_ref().map(|k| &k.sn_key)
+        // Find the keys for this epoch
+        let keys = if epoch == 2 {
+            self.hs_recv_keys.as_ref()
         } else {
             self.app_recv_keys
                 .iter()
                 .find(|e| e.epoch == epoch)
-                .map(|e| &e.keys.sn_key)
+                .map(|e| &e.keys)
         };
 
-        let Some(sn_key) = sn_key else {
+        let Some(keys) = keys else {
             return; // No keys yet, leave seq bytes as-is
         };
 
-        let mask = self.suite_provider().encrypt_sn(sn_key, ciphertext_sample);
+        let mask = match &keys.sn_cipher {
+            Some(c) => c.mask(ciphertext_sample),
+            None => self
+                .suite_provider()
+                .encrypt_sn(&keys.sn_key, ciphertext_sample),
+        };
         for (i, byte) in seq_bytes.iter_mut().enumerate() {
             *byte ^= mask[i];
         }
