@@ -1,6 +1,8 @@
-//! zvon's async `PeerConnection` on a tokio runtime: two connections bound to 127.0.0.1
-//! (trickle ICE between them, DTLS as negotiated by default), the offerer's channel sends with
-//! `bufferedAmount` back-pressure, the answerer's checks.
+//! zvon's async `PeerConnection` on tokio: two connections bound to 127.0.0.1 (trickle ICE
+//! between them, DTLS as negotiated by default), the offerer's channel sends with
+//! `bufferedAmount` back-pressure, the answerer's checks. Each connection's task runs on its own
+//! runtime, as two processes' would (`ZVON_DC_ONE_RUNTIME=1` puts both on one: then both tasks
+//! tend to land on the same worker and share one core).
 
 use anyhow::{Context, Result, anyhow, bail};
 use zvon::{ChannelInit, Configuration, ConnectionState, PeerConnection, PeerEvent};
@@ -9,23 +11,34 @@ use super::{Meter, Transfer};
 
 pub fn run(t: &Transfer, m: &Meter) -> Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
         .enable_all()
         .build()?;
+    let rt_b = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()?;
+    let one = std::env::var_os("ZVON_DC_ONE_RUNTIME").is_some();
+    let b_handle = if one { rt.handle().clone() } else { rt_b.handle().clone() };
     let timeout = m
         .deadline
         .saturating_duration_since(std::time::Instant::now());
     let r = rt.block_on(async {
-        tokio::time::timeout(timeout, transfer(t, m))
+        tokio::time::timeout(timeout, transfer(t, m, b_handle))
             .await
             .map_err(|_| anyhow!("deadline passed"))?
     });
     rt.shutdown_timeout(std::time::Duration::from_secs(2));
+    rt_b.shutdown_timeout(std::time::Duration::from_secs(2));
     r
 }
 
-async fn transfer(t: &Transfer, m: &Meter) -> Result<()> {
+async fn transfer(t: &Transfer, m: &Meter, b_rt: tokio::runtime::Handle) -> Result<()> {
     let mut a = PeerConnection::new(Configuration::loopback()).await?;
-    let mut b = PeerConnection::new(Configuration::loopback()).await?;
+    // b's connection task is spawned on the runtime its constructor runs on.
+    let mut b = b_rt
+        .spawn(PeerConnection::new(Configuration::loopback()))
+        .await??;
     m.start();
     let mut tx = a.create_data_channel("bulk", ChannelInit::default())?;
     let offer = a.create_offer().await?;
