@@ -181,6 +181,9 @@ pub struct PeerConnection {
     pending_local: Option<SessionDescription>,
     pending_remote: Option<SessionDescription>,
     negotiation_needed: bool,
+    /// Whether this side offered in the last completed exchange: the current local
+    /// description is then an offer and the remote one an answer.
+    offered_last: bool,
 
     state: ConnectionState,
     ice_state: IceConnectionState,
@@ -268,6 +271,7 @@ impl PeerConnection {
             pending_local: None,
             pending_remote: None,
             negotiation_needed: false,
+            offered_last: false,
             state: ConnectionState::New,
             ice_state: IceConnectionState::New,
             events: VecDeque::new(),
@@ -473,6 +477,7 @@ impl PeerConnection {
                     self.local = Some(sdp);
                     self.pending_local = None;
                     self.remote = self.pending_remote.take();
+                    self.offered_last = false;
                     self.set_signaling(SignalingState::Stable);
                     self.ice_role_fixed = true;
                 }
@@ -576,6 +581,7 @@ impl PeerConnection {
                     self.remote = Some(sdp);
                     self.pending_remote = None;
                     self.local = self.pending_local.take();
+                    self.offered_last = true;
                     self.ice_role_fixed = true;
                     self.set_signaling(SignalingState::Stable);
                 }
@@ -643,7 +649,11 @@ impl PeerConnection {
                 sdp: p.to_string(),
             }),
             (None, Some(c)) => Some(Description {
-                kind: SdpType::Answer,
+                kind: if self.offered_last {
+                    SdpType::Answer
+                } else {
+                    SdpType::Offer
+                },
                 sdp: c.to_string(),
             }),
             _ => None,
@@ -658,9 +668,11 @@ impl PeerConnection {
     }
 
     fn current_local_kind(&self) -> SdpType {
-        // After a completed exchange the local description is an offer or an answer; which
-        // one does not change how it is used.
-        SdpType::Answer
+        if self.offered_last {
+            SdpType::Offer
+        } else {
+            SdpType::Answer
+        }
     }
 
     // ----- data channels -------------------------------------------------------------------
@@ -1300,16 +1312,8 @@ impl PeerConnection {
     }
 
     fn emit_candidate(&mut self, c: &zvon_ice::Candidate) {
-        let Some((index, mid)) = self.bundle_tag() else {
-            // No section yet: the candidate still goes out, tagged with the first mid to come.
-            self.events.push_back(Event::IceCandidate(CandidateInit {
-                candidate: convert::local_candidate(c).to_string(),
-                sdp_mid: Some("0".into()),
-                sdp_m_line_index: Some(0),
-                username_fragment: Some(self.ice.local_credentials().ufrag.clone()),
-            }));
-            return;
-        };
+        // Before any section exists the candidate is tagged with the first mid to come.
+        let (index, mid) = self.bundle_tag().unwrap_or((0, "0".into()));
         self.events.push_back(Event::IceCandidate(CandidateInit {
             candidate: convert::local_candidate(c).to_string(),
             sdp_mid: Some(mid),

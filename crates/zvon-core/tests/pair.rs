@@ -284,6 +284,11 @@ fn without_trickle_the_sdp_carries_the_candidates() {
             .sdp
             .contains("a=candidate:")
     );
+    // b offered, a answered: each side reports its descriptions with their kinds.
+    assert_eq!(p.a.pc.local_description().unwrap().kind, SdpType::Answer);
+    assert_eq!(p.a.pc.remote_description().unwrap().kind, SdpType::Offer);
+    assert_eq!(p.b.pc.local_description().unwrap().kind, SdpType::Offer);
+    assert_eq!(p.b.pc.remote_description().unwrap().kind, SdpType::Answer);
 }
 
 #[test]
