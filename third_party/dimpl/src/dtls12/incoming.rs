@@ -359,7 +359,10 @@ impl Record {
 
 pub struct ParsedRecord {
     record: DTLSRecord,
-    handshakes: ArrayVec<Handshake, 8>,
+    // A Vec, not an inline ArrayVec: application data records (nearly all of them once
+    // connected) carry no handshakes, and an empty Vec costs nothing to move or box where
+    // eight inline `Handshake`s made every record a multi-KiB memcpy.
+    handshakes: Vec<Handshake>,
     handled: AtomicBool,
 }
 
@@ -379,7 +382,7 @@ impl ParsedRecord {
             let fragment_offset = record.fragment_range.start;
             parse_handshakes(record.fragment(input), fragment_offset, cipher_suite)
         } else {
-            ArrayVec::new()
+            Vec::new()
         };
 
         Ok(ParsedRecord {
@@ -424,21 +427,25 @@ pub trait RecordHandler {
     fn note_decrypted_record(&mut self, _content_type: ContentType) {}
 }
 
+/// As many handshakes as one record may carry (the inline capacity before the Vec patch).
+const MAX_HANDSHAKES_PER_RECORD: usize = 8;
+
 fn parse_handshakes(
     mut input: &[u8],
     mut base_offset: usize,
     cipher_suite: Option<Dtls12CipherSuite>,
-) -> ArrayVec<Handshake, 8> {
-    let mut handshakes = ArrayVec::new();
+) -> Vec<Handshake> {
+    let mut handshakes = Vec::new();
     while !input.is_empty() {
         if let Ok((remaining, handshake)) = Handshake::parse(input, base_offset, cipher_suite, true)
         {
             let len = input.len() - remaining.len();
             base_offset += len;
             input = remaining;
-            if handshakes.try_push(handshake).is_err() {
+            if handshakes.len() == MAX_HANDSHAKES_PER_RECORD {
                 break;
             }
+            handshakes.push(handshake);
         } else {
             break;
         }
