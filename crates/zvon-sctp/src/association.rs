@@ -71,6 +71,23 @@ pub struct Stats {
     pub channels_refused: u64,
     /// Peer restarts survived ([`Event::Restarted`]).
     pub restarts: u64,
+    /// SACK chunks sent.
+    pub sacks_sent: u64,
+    /// SACK chunks received.
+    pub sacks_received: u64,
+    /// Retransmission timer (T3-rtx) expiries.
+    pub t3_expiries: u64,
+    /// Times new data waited with the congestion window open because the send opportunity's
+    /// Max.Burst was spent.
+    pub burst_limited: u64,
+    /// Times new data waited for the congestion window (or the peer's receiver window).
+    pub window_limited: u64,
+    /// The congestion window now, in bytes (W3C `RTCSctpTransportStats.congestionWindow`).
+    pub cwnd: u64,
+    /// The peer's receiver window as last advertised, in bytes (`receiverWindow`).
+    pub peer_rwnd: u64,
+    /// Bytes sent and not yet acknowledged (`unackData` counts chunks; this counts bytes).
+    pub bytes_in_flight: u64,
 }
 
 /// A DATA chunk kept aside while a stream reset waits for earlier data (RFC 6525 5.2.2).
@@ -324,6 +341,9 @@ impl Association {
     pub fn stats(&self) -> Stats {
         let mut s = self.stats;
         s.retransmissions = self.out.retransmissions;
+        s.cwnd = self.out.cwnd as u64;
+        s.peer_rwnd = self.out.peer_rwnd as u64;
+        s.bytes_in_flight = self.out.flight as u64;
         s
     }
 
@@ -521,7 +541,10 @@ impl Association {
                     break;
                 }
                 Chunk::InitAck(i) => self.handle_init_ack(now, &i)?,
-                Chunk::Sack(s) => self.handle_sack(now, &s)?,
+                Chunk::Sack(s) => {
+                    self.stats.sacks_received += 1;
+                    self.handle_sack(now, &s)?
+                }
                 Chunk::Heartbeat(info) => {
                     if self.heartbeat_acks.len() < 8 && self.peer_tag != 0 {
                         self.heartbeat_acks.push_back(info.to_vec());
@@ -1361,6 +1384,7 @@ impl Association {
                     self.timers.set(Timer::T1Cookie, now + self.rto.rto());
                 }
                 Timer::T3Rtx => {
+                    self.stats.t3_expiries += 1;
                     if self.count_error() {
                         continue;
                     }
@@ -1531,12 +1555,14 @@ impl Association {
             let a_rwnd = self.a_rwnd();
             let room = mtu.saturating_sub(buf.len());
             self.rx.write_sack(a_rwnd, room, buf);
+            self.stats.sacks_sent += 1;
             self.sack_snaps.clear();
             self.timers.stop(Timer::DelayedAck);
         } else if let Some(snap) = self.sack_snaps.pop_front()
             && buf.len() + snap.len() <= mtu
         {
             buf.extend_from_slice(snap);
+            self.stats.sacks_sent += 1;
         }
         while let Some(info) = self.heartbeat_acks.front() {
             if buf.len() + chunk::padded_chunk_len(info.len()) > mtu {
@@ -1662,6 +1688,9 @@ impl Association {
             return sent;
         }
         if !self.burst_allows() {
+            if !self.tx.is_empty() && self.out.can_send(1) {
+                self.stats.burst_limited += 1;
+            }
             // Stopped by Max.Burst, not by cwnd: cwnd is not "fully utilized" (RFC 9260
             // 7.2.1), so it does not grow from the next SACK unless that SACK finds it full.
             self.out.cwnd_limited = self.out.flight >= self.out.cwnd;
@@ -1675,6 +1704,7 @@ impl Association {
             }
             let room_payload = (room - hdr) & !3;
             if !self.out.can_send(room_payload.min(max_payload).max(1)) {
+                self.stats.window_limited += 1;
                 self.out.cwnd_limited = self.out.flight >= self.out.cwnd;
                 break;
             }

@@ -123,6 +123,8 @@ fn max_lifetime_drops_late_messages_only() {
     assert!((got.len() as u64) < n);
     assert!(got.len() as u64 > n * 7 / 10, "{}", got.len());
     assert_eq!(sim.node(a).assoc.congestion().1, 0);
+    // At this rate some losses are found by the timer, not by SACKs.
+    assert!(sim.node(a).assoc.stats().t3_expiries > 0);
 }
 
 #[test]

@@ -273,6 +273,10 @@ impl PeerConnection {
             let Ok(sock) = Socket::new(sock) else {
                 continue;
             };
+            if config.gather.socket_recv_buffer > 0 {
+                // Best effort: a smaller buffer than asked still works, only drops sooner.
+                let _ = sock.set_recv_buffer(config.gather.socket_recv_buffer);
+            }
             core.add_host_candidate(sock.local());
             sockets.push(sock);
         }

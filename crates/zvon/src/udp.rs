@@ -70,6 +70,17 @@ impl Socket {
         Ok(Self { io, state, local })
     }
 
+    /// Asks the kernel for a receive buffer of `bytes` (`SO_RCVBUF`, capped by the system).
+    pub(crate) fn set_recv_buffer(&self, bytes: usize) -> io::Result<()> {
+        self.state.set_recv_buffer_size((&self.io).into(), bytes)
+    }
+
+    /// The receive buffer the kernel granted, in bytes.
+    #[cfg(test)]
+    pub(crate) fn recv_buffer(&self) -> io::Result<usize> {
+        self.state.recv_buffer_size((&self.io).into())
+    }
+
     /// Waits until the socket can take more.
     pub(crate) async fn writable(&self) {
         // An error here is a broken socket: the next send reports it.
@@ -583,6 +594,31 @@ mod tests {
             wire.datagrams(),
             [(dest(1), vec![10; 10]), (dest(1), vec![10; 10])]
         );
+    }
+
+    /// The receive buffer grows from the system default when asked (as far as the system
+    /// allows: the test asks for no more than `net.core.rmem_max` where it can read it).
+    #[tokio::test]
+    async fn receive_buffer_is_raised() {
+        let s = Socket::new(UdpSocket::bind("127.0.0.1:0").await.unwrap()).unwrap();
+        let before = s.recv_buffer().unwrap();
+        let max = std::fs::read_to_string("/proc/sys/net/core/rmem_max")
+            .ok()
+            .and_then(|v| v.trim().parse::<usize>().ok())
+            .unwrap_or(1 << 20);
+        let want = (before * 2).min(max);
+        s.set_recv_buffer(want).unwrap();
+        // Linux reports twice what it grants (the doubling covers its bookkeeping); a system
+        // whose rmem_max is its default (stock kernels) can grant nothing more.
+        let granted = s.recv_buffer().unwrap();
+        if max * 2 > before {
+            assert!(
+                granted > before,
+                "asked {want}, had {before}, got {granted}"
+            );
+        } else {
+            assert_eq!(granted, before);
+        }
     }
 
     /// Real sockets on 127.0.0.1: everything arrives in order, and on Linux a bulk run takes

@@ -19,7 +19,11 @@ pub fn run(t: &Transfer, m: &Meter) -> Result<()> {
         .enable_all()
         .build()?;
     let one = std::env::var_os("ZVON_DC_ONE_RUNTIME").is_some();
-    let b_handle = if one { rt.handle().clone() } else { rt_b.handle().clone() };
+    let b_handle = if one {
+        rt.handle().clone()
+    } else {
+        rt_b.handle().clone()
+    };
     let timeout = m
         .deadline
         .saturating_duration_since(std::time::Instant::now());
@@ -33,12 +37,30 @@ pub fn run(t: &Transfer, m: &Meter) -> Result<()> {
     r
 }
 
+/// The configuration both ends use; `ZVON_DC_MAX_BURST` (packets, 0 for none) overrides the
+/// SCTP Max.Burst and `ZVON_DC_RCVBUF` (bytes, 0 for the system's) the socket receive buffer,
+/// for experiments.
+fn config() -> Configuration {
+    let mut c = Configuration::loopback();
+    if let Some(v) = std::env::var("ZVON_DC_MAX_BURST")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+    {
+        c.core.sctp.max_burst = (v > 0).then_some(v);
+    }
+    if let Some(v) = std::env::var("ZVON_DC_RCVBUF")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+    {
+        c.gather.socket_recv_buffer = v;
+    }
+    c
+}
+
 async fn transfer(t: &Transfer, m: &Meter, b_rt: tokio::runtime::Handle) -> Result<()> {
-    let mut a = PeerConnection::new(Configuration::loopback()).await?;
+    let mut a = PeerConnection::new(config()).await?;
     // b's connection task is spawned on the runtime its constructor runs on.
-    let mut b = b_rt
-        .spawn(PeerConnection::new(Configuration::loopback()))
-        .await??;
+    let mut b = b_rt.spawn(PeerConnection::new(config())).await??;
     m.start();
     let mut tx = a.create_data_channel("bulk", ChannelInit::default())?;
     let offer = a.create_offer().await?;
@@ -65,19 +87,23 @@ async fn transfer(t: &Transfer, m: &Meter, b_rt: tokio::runtime::Handle) -> Resu
     tx.wait_open().await?;
     m.opened();
     // Keep the connections' event queues drained (and the connections alive).
+    let (done_tx, mut done_rx) = tokio::sync::oneshot::channel::<()>();
     let drain = tokio::spawn(async move {
         loop {
             tokio::select! {
                 ev = a.next_event() => if ev.is_none() { break },
                 ev = b.next_event() => if ev.is_none() { break },
+                _ = &mut done_rx => break,
             }
         }
+        (a, b)
     });
     let send = async {
         let mut offset = 0u64;
         while let Some(msg) = t.message(offset) {
             // Transfer::may_send: one more message fits in the buffer, or nothing is held.
-            tx.wait_buffered_below(t.buffer.saturating_sub(msg.len())).await?;
+            tx.wait_buffered_below(t.buffer.saturating_sub(msg.len()))
+                .await?;
             tx.send(msg)?;
             offset += msg.len() as u64;
         }
@@ -96,6 +122,11 @@ async fn transfer(t: &Transfer, m: &Meter, b_rt: tokio::runtime::Handle) -> Resu
     let (s, r) = tokio::join!(send, recv);
     s?;
     r?;
-    drain.abort();
+    let _ = done_tx.send(());
+    let (a, b) = drain.await?;
+    if std::env::var_os("ZVON_DC_STATS").is_some() {
+        // Both ends' SCTP counters, for looking into what limits a run.
+        eprintln!("a {:?}\nb {:?}", a.stats().sctp, b.stats().sctp);
+    }
     Ok(())
 }
