@@ -756,6 +756,12 @@ impl PeerConnection {
         Ok(())
     }
 
+    /// Bytes of data-channel messages sent and not yet acknowledged (0 before SCTP is up).
+    /// A runtime uses it to tell an idle association from a busy one.
+    pub fn sctp_bytes_in_flight(&self) -> usize {
+        self.sctp.as_ref().map_or(0, |s| s.congestion().1)
+    }
+
     /// `bufferedAmount`: bytes queued on the channel and not yet sent.
     pub fn buffered_amount(&self, id: ChannelId) -> usize {
         match (self.channels.get(&id.0).and_then(|c| c.stream), &self.sctp) {

@@ -578,6 +578,9 @@ fn feed(
     n
 }
 
+/// Messages at least this long are sent from `DataChannel::send` itself (see `send_kind`).
+const INLINE_FLUSH_MIN: usize = 1024;
+
 /// One data channel (`RTCDataChannel`). Sending takes `&self`; receiving needs `&mut self`.
 pub struct DataChannel {
     id: ChannelId,
@@ -682,7 +685,13 @@ impl DataChannel {
         }
         inner.core.send(self.id, data, kind)?;
         let t = now();
-        let ok = self.shared.flush(&mut inner, t);
+        // A message of a packet or more, or any message while nothing is in flight, leaves
+        // from this call: no task wake-up in its latency. Small messages on a busy association
+        // are left to the connection task, whose next flush bundles everything queued
+        // meanwhile into few packets and few system calls (about 3x the messages per second
+        // of flushing each one here).
+        let inline = data.len() >= INLINE_FLUSH_MIN || inner.core.sctp_bytes_in_flight() == 0;
+        let ok = inline && self.shared.flush(&mut inner, t);
         drop(inner);
         if !ok {
             self.shared.wake.notify_one();
