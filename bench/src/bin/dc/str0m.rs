@@ -177,6 +177,12 @@ impl Peer {
                 Err(e) => return Err(e.into()),
             };
             self.rtc.handle_input(input)?;
+            // A steady stream of datagrams never lets the read time out: serve str0m's timers
+            // (ICE consent, SCTP) when due all the same, or ICE disconnects mid-transfer.
+            let now = Instant::now();
+            if timeout <= now {
+                self.rtc.handle_input(Input::Timeout(now))?;
+            }
             timeout = self.drain(&mut st, &mut on)?;
         }
         Ok(())
