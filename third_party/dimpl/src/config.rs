@@ -564,8 +564,8 @@ impl ConfigBuilder {
              or enable the 'aws-lc-rs' or 'rust-crypto' feature.",
         );
 
-        // Always validate the crypto provider
-        crypto_provider.validate()?;
+        // Always validate the crypto provider (once per process for each provider: zvon patch)
+        validate_once(&crypto_provider)?;
 
         // Validate MTU: must be large enough for DTLS record + handshake headers
         if self.mtu < 64 {
@@ -757,6 +757,29 @@ impl fmt::Debug for ConfigBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(feature = "aws-lc-rs")]
+    #[test]
+    fn provider_validation_is_remembered_only_when_it_passes() {
+        let mut broken = crate::crypto::aws_lc_rs::default_provider();
+        broken.cipher_suites = &[];
+        broken.dtls13_cipher_suites = &[];
+        for _ in 0..2 {
+            assert!(
+                Config::builder()
+                    .with_crypto_provider(broken.clone())
+                    .build()
+                    .is_err(),
+                "a failing provider fails every time"
+            );
+        }
+        for _ in 0..2 {
+            Config::builder()
+                .with_crypto_provider(crate::crypto::aws_lc_rs::default_provider())
+                .build()
+                .expect("the default provider validates");
+        }
+    }
 
     #[test]
     fn timing_defaults() {
@@ -1165,4 +1188,46 @@ mod tests {
             assert_eq!(groups, &[NamedGroup::X25519, NamedGroup::Secp256r1]);
         }
     }
+}
+
+/// Validates `provider` unless this process already validated the same provider (zvon patch).
+///
+/// A provider is a set of `'static` implementations, so one that passed the self-test once
+/// passes it again; and the self-test (a key exchange in every group, signature checks, AEAD
+/// vectors) costs more CPU than the handshake it precedes when a `Config` is built per
+/// connection. Providers are told apart by the addresses of their components, which never
+/// change or get reused (they are `'static`).
+fn validate_once(provider: &CryptoProvider) -> Result<(), Error> {
+    use std::sync::Mutex;
+    /// Enough for any real program; past it, validation simply runs every time.
+    const MAX_REMEMBERED: usize = 16;
+    static VALIDATED: Mutex<Vec<[usize; 11]>> = Mutex::new(Vec::new());
+
+    fn addr<T: ?Sized>(r: &T) -> usize {
+        r as *const T as *const () as usize
+    }
+    let key = [
+        provider.kx_groups.as_ptr() as usize,
+        provider.kx_groups.len(),
+        addr(provider.signature_verification),
+        addr(provider.key_provider),
+        addr(provider.secure_random),
+        addr(provider.hash_provider),
+        addr(provider.hmac_provider),
+        provider.cipher_suites.as_ptr() as usize,
+        provider.cipher_suites.len(),
+        provider.dtls13_cipher_suites.as_ptr() as usize,
+        provider.dtls13_cipher_suites.len(),
+    ];
+    if VALIDATED.lock().is_ok_and(|v| v.contains(&key)) {
+        return Ok(());
+    }
+    provider.validate()?;
+    if let Ok(mut v) = VALIDATED.lock()
+        && !v.contains(&key)
+        && v.len() < MAX_REMEMBERED
+    {
+        v.push(key);
+    }
+    Ok(())
 }
