@@ -486,10 +486,15 @@ impl Drop for PeerConnection {
 /// data): enough to batch, few enough that the sender is not kept waiting.
 const RX_BUDGET: usize = 256;
 
+thread_local! {
+    /// Receive buffers, one set per runtime thread and shared by the connections it drives
+    /// (128 KiB, which per connection would be most of an idle connection's memory).
+    static RX: std::cell::RefCell<RxBufs> = std::cell::RefCell::new(RxBufs::new());
+}
+
 /// The connection's task: receives on every socket into reused buffers, runs the timers,
 /// and sends what the core produces. No task or channel per packet.
 async fn drive(shared: Arc<Shared>) {
-    let mut rx = RxBufs::new();
     let mut start = 0usize;
     loop {
         let (deadline, blocked) = {
@@ -518,16 +523,42 @@ async fn drive(shared: Arc<Shared>) {
             }
         };
         let n = shared.sockets.len();
+        // Receives, feeds the core and flushes in one synchronous step, so that the receive
+        // buffers are only borrowed within it: they belong to the thread, not the connection.
         let recv = poll_fn(|cx| {
             let mut failed = false;
             for k in 0..n {
                 let i = (start + k) % n;
-                match shared.sockets[i].poll_recv(cx, &mut rx) {
-                    Poll::Ready(Ok(filled)) => return Poll::Ready((i, filled)),
+                let got = RX.with_borrow_mut(|rx| match shared.sockets[i].poll_recv(cx, rx) {
+                    Poll::Ready(Ok(filled)) => {
+                        let mut inner = shared.lock();
+                        let t = now();
+                        let mut taken =
+                            feed(&mut inner.core, t, shared.sockets[i].local(), rx, filled);
+                        // Take whatever else is already queued, up to a budget, before sending.
+                        let mut more = true;
+                        while more && taken < RX_BUDGET {
+                            more = false;
+                            for sock in &shared.sockets {
+                                if let Ok(filled) = sock.try_recv(rx) {
+                                    taken += feed(&mut inner.core, t, sock.local(), rx, filled);
+                                    more = true;
+                                }
+                            }
+                        }
+                        shared.flush(&mut inner, t);
+                        shared.dispatch(&mut inner);
+                        Some(true)
+                    }
                     // ICMP errors surface as receive errors on Linux: not fatal, and the
                     // socket may hold datagrams behind it, so come back at once.
-                    Poll::Ready(Err(_)) => failed = true,
-                    Poll::Pending => {}
+                    Poll::Ready(Err(_)) => Some(false),
+                    Poll::Pending => None,
+                });
+                match got {
+                    Some(true) => return Poll::Ready(i),
+                    Some(false) => failed = true,
+                    None => {}
                 }
             }
             if failed {
@@ -536,25 +567,7 @@ async fn drive(shared: Arc<Shared>) {
             Poll::Pending
         });
         tokio::select! {
-            (i, filled) = recv => {
-                start = (i + 1) % n.max(1);
-                let mut inner = shared.lock();
-                let t = now();
-                let mut taken = feed(&mut inner.core, t, shared.sockets[i].local(), &rx, filled);
-                // Take whatever else is already queued, up to a budget, before sending.
-                let mut more = true;
-                while more && taken < RX_BUDGET {
-                    more = false;
-                    for sock in &shared.sockets {
-                        if let Ok(filled) = sock.try_recv(&mut rx) {
-                            taken += feed(&mut inner.core, t, sock.local(), &rx, filled);
-                            more = true;
-                        }
-                    }
-                }
-                shared.flush(&mut inner, t);
-                shared.dispatch(&mut inner);
-            }
+            i = recv => start = (i + 1) % n.max(1),
             _ = shared.wake.notified() => {}
             _ = sleep => {}
             _ = writable => {}

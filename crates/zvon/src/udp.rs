@@ -150,14 +150,14 @@ impl Wire for Socket {
     }
 }
 
-/// The receive buffers of one connection and what the last receive put in them.
+/// Receive buffers and what the last receive put in them.
 pub(crate) struct RxBufs {
     buf: Vec<u8>,
     meta: [RecvMeta; RX_SLOTS],
 }
 
 impl RxBufs {
-    /// Allocates the buffers once per connection.
+    /// Allocates the buffers (once per runtime thread).
     pub(crate) fn new() -> Self {
         Self {
             buf: vec![0; RX_SLOT * RX_SLOTS],
