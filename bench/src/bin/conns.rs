@@ -3,7 +3,10 @@
 //! carried one message, then reports the resident memory added per connection (RSS from
 //! /proc/self/status, so the kernel's socket buffers are not in it).
 //!
-//!   cargo run --release --bin conns -- [pairs]
+//!   cargo run --release --bin conns -- [pairs] [mux]
+//!
+//! With `mux`, one side of every pair gathers on one shared `UdpMux` socket (a server's
+//! connections), the other on sockets of its own (browsers).
 // A benchmark reads the clock and /proc; the sans-IO rules bind the library crates.
 #![allow(clippy::disallowed_methods, clippy::disallowed_types)]
 
@@ -12,7 +15,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use zvon::{
     ChannelInit, Configuration, ConnectionState, DataChannel, DtlsIdentity, PeerConnection,
-    PeerEvent,
+    PeerEvent, UdpMux,
 };
 
 fn rss_kib() -> u64 {
@@ -33,13 +36,15 @@ struct Pair {
     _rx: DataChannel,
 }
 
-async fn pair(ca: &DtlsIdentity, cb: &DtlsIdentity) -> Result<Pair> {
+async fn pair(ca: &DtlsIdentity, cb: &DtlsIdentity, mux: Option<&UdpMux>) -> Result<Pair> {
     let cfg = |id: &DtlsIdentity| {
         let mut c = Configuration::loopback();
         c.certificate = Some(id.clone());
         c
     };
-    let mut a = PeerConnection::new(cfg(ca)).await?;
+    let mut a_cfg = cfg(ca);
+    a_cfg.mux = mux.cloned();
+    let mut a = PeerConnection::new(a_cfg).await?;
     let mut b = PeerConnection::new(cfg(cb)).await?;
     let mut tx = a.create_data_channel("chat", ChannelInit::default())?;
     let offer = a.create_offer().await?;
@@ -79,6 +84,7 @@ async fn pair(ca: &DtlsIdentity, cb: &DtlsIdentity) -> Result<Pair> {
 
 fn main() -> Result<()> {
     let pairs: usize = std::env::args().nth(1).map_or(Ok(500), |s| s.parse())?;
+    let use_mux = std::env::args().nth(2).is_some_and(|s| s == "mux");
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -88,20 +94,25 @@ fn main() -> Result<()> {
         let ca = DtlsIdentity::generate(&mut rng)?;
         let cb = DtlsIdentity::generate(&mut rng)?;
         // Warm-up pair: runtime, allocator arenas, crypto tables.
-        let warm = pair(&ca, &cb).await?;
+        let mux = if use_mux {
+            Some(UdpMux::bind(&Configuration::loopback().gather).await?)
+        } else {
+            None
+        };
+        let warm = pair(&ca, &cb, mux.as_ref()).await?;
         tokio::time::sleep(Duration::from_millis(200)).await;
         let base = rss_kib();
         let t0 = Instant::now();
         let mut held = Vec::with_capacity(pairs);
         for _ in 0..pairs {
-            held.push(pair(&ca, &cb).await?);
+            held.push(pair(&ca, &cb, mux.as_ref()).await?);
         }
         let setup = t0.elapsed();
         // Let retransmission queues, handshake buffers and the like settle.
         tokio::time::sleep(Duration::from_secs(2)).await;
         let per_conn = (rss_kib().saturating_sub(base)) as f64 * 1024.0 / (2 * pairs) as f64;
         println!(
-            "{{\"connections\":{},\"rss_bytes_per_connection\":{:.0},\"setup_s\":{:.2}}}",
+            "{{\"connections\":{},\"mux\":{use_mux},\"rss_bytes_per_connection\":{:.0},\"setup_s\":{:.2}}}",
             2 * pairs,
             per_conn,
             setup.as_secs_f64()

@@ -15,9 +15,11 @@
 #![deny(unsafe_code)]
 
 pub mod ice;
+mod mux;
 mod pc;
 mod udp;
 
+pub use mux::UdpMux;
 pub use pc::{
     CandidateInit, ChannelEvent, ChannelInit, Configuration, ConnectionState, DataChannel,
     Description, DtlsIdentity, Error, GatheringState, IceConnectionState, IceTransportPolicy,

@@ -3,7 +3,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::future::poll_fn;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::task::Poll;
 use std::time::Instant;
 
@@ -21,7 +21,8 @@ pub use zvon_ice::{GatheringState, IceConnectionState};
 use crate::ice::{
     GatherError, GatherOptions, IceServer, Scheme, Transport, bind_udp, local_addresses,
 };
-use crate::udp::{RxBufs, Socket, Tx, Wire};
+use crate::mux::{MuxShared, RouteKey};
+use crate::udp::{RX, RxBufs, Socket, Tx, Wire};
 
 /// `RTCIceTransportPolicy`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -48,6 +49,9 @@ pub struct Configuration {
     pub gather: GatherOptions,
     /// The sans-IO core's settings (ICE, DTLS, SCTP).
     pub core: zvon_core::Config,
+    /// Gather on these shared sockets instead of binding the connection's own (`gather` then
+    /// only applies to the mux's binding). TURN servers are refused with a mux.
+    pub mux: Option<crate::UdpMux>,
 }
 
 impl Configuration {
@@ -77,6 +81,9 @@ pub enum Error {
     /// The connection is closed.
     #[error("the peer connection is closed")]
     Closed,
+    /// TURN needs a socket of the connection's own: not with [`Configuration::mux`].
+    #[error("TURN servers cannot be used on a shared socket (Configuration::mux)")]
+    TurnWithMux,
 }
 
 /// What a [`PeerConnection`] reports (the W3C events).
@@ -129,23 +136,40 @@ struct ChannelSlot {
     low: Arc<Notify>,
 }
 
-struct Inner {
-    core: zvon_core::PeerConnection,
+pub(crate) struct Inner {
+    pub(crate) core: zvon_core::PeerConnection,
     channels: HashMap<ChannelId, ChannelSlot>,
     events: mpsc::UnboundedSender<PeerEvent>,
     /// Datagrams on their way out, batched per send; what a full socket refused waits here.
     tx: Tx,
-    closed: bool,
+    pub(crate) closed: bool,
+    /// With a mux: the destination last registered for this connection, and every route it
+    /// registered (removed again when the connection goes away).
+    mux_last: Option<SocketAddr>,
+    mux_keys: Vec<RouteKey>,
 }
 
-struct Shared {
+pub(crate) struct Shared {
     inner: Mutex<Inner>,
-    wake: Notify,
-    sockets: Vec<Socket>,
+    pub(crate) wake: Notify,
+    sockets: Arc<[Socket]>,
+    /// The mux the sockets belong to, if they are shared; `me` is this connection as the
+    /// mux's routes hold it.
+    mux: Option<Arc<MuxShared>>,
+    me: Weak<Shared>,
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        if let Some(mux) = &self.mux {
+            let inner = self.inner.get_mut().unwrap_or_else(|p| p.into_inner());
+            mux.unregister(&inner.mux_keys);
+        }
+    }
 }
 
 impl Shared {
-    fn lock(&self) -> MutexGuard<'_, Inner> {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Inner> {
         // A panic while holding the lock would be a bug in zvon; keep serving what is left.
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -156,13 +180,36 @@ impl Shared {
 
     /// Sends what the core has, without waiting: a full socket buffer leaves the rest to the
     /// driver task, which waits until the socket is writable.
-    fn flush(&self, inner: &mut Inner, now: Instant) -> bool {
-        let Inner { core, tx, .. } = inner;
-        tx.flush(&self.sockets, |buf| core.poll_transmit(now, buf))
+    pub(crate) fn flush(&self, inner: &mut Inner, now: Instant) -> bool {
+        let Inner {
+            core,
+            tx,
+            mux_last,
+            mux_keys,
+            ..
+        } = inner;
+        match &self.mux {
+            None => tx.flush(&self.sockets, |buf| core.poll_transmit(now, buf)),
+            Some(mux) => tx.flush(&self.sockets, |buf| {
+                let t = core.poll_transmit(now, buf)?;
+                let data = buf.get(..t.len).unwrap_or(buf);
+                mux.note_send(&self.me, t.destination, data, mux_last, mux_keys);
+                Some(t)
+            }),
+        }
+    }
+
+    /// With a mux: makes checks for the current local ufrag reach this connection (after
+    /// anything that may have changed it: an ICE restart takes effect in the next offer).
+    fn register_ufrag(&self, inner: &mut Inner) {
+        if let Some(mux) = &self.mux {
+            let Inner { core, mux_keys, .. } = inner;
+            mux.register_ufrag(&core.ice().local_credentials().ufrag, &self.me, mux_keys);
+        }
     }
 
     /// Routes the core's events to the connection's and the channels' queues.
-    fn dispatch(self: &Arc<Self>, inner: &mut Inner) {
+    pub(crate) fn dispatch(self: &Arc<Self>, inner: &mut Inner) {
         while let Some(ev) = inner.core.poll_event() {
             let out = match ev {
                 Event::NegotiationNeeded => PeerEvent::NegotiationNeeded,
@@ -220,7 +267,7 @@ fn send_channel(inner: &Inner, id: ChannelId, ev: ChannelEvent) {
     }
 }
 
-fn now() -> Instant {
+pub(crate) fn now() -> Instant {
     tokio::time::Instant::now().into_std()
 }
 
@@ -264,22 +311,42 @@ impl PeerConnection {
         core_cfg.ice.relay_only = config.ice_transport_policy == IceTransportPolicy::Relay;
         let t = now();
         let mut core = zvon_core::PeerConnection::new(core_cfg, crate::ice::os_rng(), t)?;
-        let mut sockets = Vec::new();
-        for ip in local_addresses(&config.gather).map_err(GatherError::Io)? {
-            let Ok(sock) = bind_udp(ip, config.gather.port_range.as_ref()).await else {
-                continue;
-            };
-            // Like a failed bind: an address whose socket cannot be set up is not gathered.
-            let Ok(sock) = Socket::new(sock) else {
-                continue;
-            };
-            if config.gather.socket_recv_buffer > 0 {
-                // Best effort: a smaller buffer than asked still works, only drops sooner.
-                let _ = sock.set_recv_buffer(config.gather.socket_recv_buffer);
+        let sockets: Arc<[Socket]> = match &config.mux {
+            Some(mux) => {
+                let turn = config.ice_servers.iter().any(|s| {
+                    s.parse_urls()
+                        .is_ok_and(|urls| urls.iter().any(|u| u.scheme == Scheme::Turn))
+                });
+                if turn {
+                    return Err(Error::TurnWithMux);
+                }
+                for sock in mux.shared.sockets.iter() {
+                    core.add_host_candidate(sock.local());
+                }
+                mux.shared.sockets.clone()
             }
-            core.add_host_candidate(sock.local());
-            sockets.push(sock);
-        }
+            None => {
+                let mut sockets = Vec::new();
+                for ip in local_addresses(&config.gather).map_err(GatherError::Io)? {
+                    let Ok(sock) = bind_udp(ip, config.gather.port_range.as_ref()).await else {
+                        continue;
+                    };
+                    // Like a failed bind: an address whose socket cannot be set up is not
+                    // gathered.
+                    let Ok(sock) = Socket::new(sock) else {
+                        continue;
+                    };
+                    if config.gather.socket_recv_buffer > 0 {
+                        // Best effort: a smaller buffer than asked still works, only drops
+                        // sooner.
+                        let _ = sock.set_recv_buffer(config.gather.socket_recv_buffer);
+                    }
+                    core.add_host_candidate(sock.local());
+                    sockets.push(sock);
+                }
+                sockets.into()
+            }
+        };
         if sockets.is_empty() {
             return Err(GatherError::NoAddress.into());
         }
@@ -318,17 +385,22 @@ impl PeerConnection {
         }
         core.gather(t);
         let (ev_tx, ev_rx) = mpsc::unbounded_channel();
-        let shared = Arc::new(Shared {
+        let shared = Arc::new_cyclic(|me| Shared {
             inner: Mutex::new(Inner {
                 core,
                 channels: HashMap::new(),
                 events: ev_tx,
                 tx: Tx::new(),
                 closed: false,
+                mux_last: None,
+                mux_keys: Vec::new(),
             }),
             wake: Notify::new(),
             sockets,
+            mux: config.mux.as_ref().map(|m| m.shared.clone()),
+            me: me.clone(),
         });
+        shared.register_ufrag(&mut shared.lock());
         let task = tokio::spawn(drive(shared.clone()));
         Ok(Self {
             shared,
@@ -347,6 +419,7 @@ impl PeerConnection {
         }
         let t = now();
         let r = f(&mut inner.core, t);
+        self.shared.register_ufrag(&mut inner);
         self.shared.flush(&mut inner, t);
         self.shared.dispatch(&mut inner);
         drop(inner);
@@ -484,13 +557,7 @@ impl Drop for PeerConnection {
 
 /// Datagrams the task takes in before it flushes what they caused (acknowledgements, more
 /// data): enough to batch, few enough that the sender is not kept waiting.
-const RX_BUDGET: usize = 256;
-
-thread_local! {
-    /// Receive buffers, one set per runtime thread and shared by the connections it drives
-    /// (128 KiB, which per connection would be most of an idle connection's memory).
-    static RX: std::cell::RefCell<RxBufs> = std::cell::RefCell::new(RxBufs::new());
-}
+pub(crate) const RX_BUDGET: usize = 256;
 
 /// The connection's task: receives on every socket into reused buffers, runs the timers,
 /// and sends what the core produces. No task or channel per packet.
@@ -522,7 +589,12 @@ async fn drive(shared: Arc<Shared>) {
                 None => std::future::pending::<()>().await,
             }
         };
-        let n = shared.sockets.len();
+        // With a mux, its task receives for every connection.
+        let n = if shared.mux.is_some() {
+            0
+        } else {
+            shared.sockets.len()
+        };
         // Receives, feeds the core and flushes in one synchronous step, so that the receive
         // buffers are only borrowed within it: they belong to the thread, not the connection.
         let recv = poll_fn(|cx| {
@@ -539,7 +611,7 @@ async fn drive(shared: Arc<Shared>) {
                         let mut more = true;
                         while more && taken < RX_BUDGET {
                             more = false;
-                            for sock in &shared.sockets {
+                            for sock in shared.sockets.iter() {
                                 if let Ok(filled) = sock.try_recv(rx) {
                                     taken += feed(&mut inner.core, t, sock.local(), rx, filled);
                                     more = true;

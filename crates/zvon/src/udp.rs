@@ -150,6 +150,12 @@ impl Wire for Socket {
     }
 }
 
+thread_local! {
+    /// Receive buffers, one set per runtime thread and shared by the connections (and muxes)
+    /// it drives (128 KiB, which per connection would be most of an idle connection's memory).
+    pub(crate) static RX: std::cell::RefCell<RxBufs> = std::cell::RefCell::new(RxBufs::new());
+}
+
 /// Receive buffers and what the last receive put in them.
 pub(crate) struct RxBufs {
     buf: Vec<u8>,
