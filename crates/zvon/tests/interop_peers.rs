@@ -211,6 +211,11 @@ async fn run(peer_name: &str, zvon_offers: bool) {
 }
 
 async fn run_with(peer_name: &str, zvon_offers: bool, dtls: Dtls) -> zvon::Stats {
+    run_full(peer_name, zvon_offers, dtls, false).await
+}
+
+/// `on_mux`: zvon's connection gathers on a shared `UdpMux` socket, as a server's would.
+async fn run_full(peer_name: &str, zvon_offers: bool, dtls: Dtls, on_mux: bool) -> zvon::Stats {
     let _serial = SERIAL.lock().await;
     let role = if zvon_offers { "answerer" } else { "offerer" };
     let extra: &[&str] = if dtls == Dtls::Only12 {
@@ -222,6 +227,9 @@ async fn run_with(peer_name: &str, zvon_offers: bool, dtls: Dtls) -> zvon::Stats
     let mut config = Configuration::loopback();
     if dtls == Dtls::Only12 {
         config.core.dtls.versions = zvon_dtls::VersionPolicy::Dtls12;
+    }
+    if on_mux {
+        config.mux = Some(zvon::UdpMux::bind(&config.gather).await.expect("mux"));
     }
     let mut pc = PeerConnection::new(config).await.expect("pc");
     let (rep_tx, mut reports) = mpsc::unbounded_channel();
@@ -402,4 +410,17 @@ async fn chromium_answers_dtls12() {
 async fn chromium_offers_dtls12() {
     let st = run_with("chromium", false, Dtls::Only12).await;
     assert_eq!(st.dtls_version, Some(zvon_dtls::DtlsVersion::Dtls12));
+}
+
+// zvon on a shared socket (`UdpMux`): Chromium's first checks must find the connection by
+// ufrag before zvon has sent it anything.
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chromium_offers_to_zvon_on_mux() {
+    run_full("chromium", false, Dtls::Auto, true).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chromium_answers_zvon_on_mux() {
+    run_full("chromium", true, Dtls::Auto, true).await;
 }
