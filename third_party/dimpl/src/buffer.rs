@@ -70,6 +70,11 @@ impl Buf {
         Self::default()
     }
 
+    /// Whether the buffer came from a pool and may go back to it (zvon patch 5).
+    pub(crate) fn is_from_pool(&self) -> bool {
+        self.from_pool
+    }
+
     /// Clear the buffer, removing all data.
     pub fn clear(&mut self) {
         self.data.clear();
