@@ -251,6 +251,9 @@ async function run(A, B, room, pages) {
   await samePc(A, B.id, 1);
   await samePc(B, A.id, 1);
   await chat(B, "I see your screen", [A]);
+  if (process.env.ZVON_WEB_SCREENSHOTS) {
+    for (const p of [A, B]) await p.page.screenshot({ path: `${process.env.ZVON_WEB_SCREENSHOTS}/page-${p.label}.png`, fullPage: true });
+  }
 
   // --- glare: both renegotiate at once ----------------------------------------------------
   // Each page holds its outgoing signals, so both offers are made before either is seen: A

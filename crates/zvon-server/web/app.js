@@ -552,7 +552,7 @@ class Peer {
       set("srtp", s.srtpCipher || "—");
       set("pair", s.pair || "—");
       set("audio", `${s.audio.packetsSent} / ${s.audio.packetsReceived}`);
-      set("video", `${s.video.packetsSent} / ${s.video.packetsReceived} (${s.video.framesDecoded})`);
+      set("video", `${s.video.packetsSent} / ${s.video.packetsReceived}, ${s.video.framesDecoded} frames decoded`);
     }
   }
 }
@@ -629,7 +629,8 @@ function addMessage(m) {
   if (m.from === null) li.className = "me";
   const from = document.createElement("span");
   from.className = "from";
-  from.textContent = m.from === null ? `${m.name} →${m.sentTo}` : m.name || m.from;
+  from.textContent = m.from === null ? m.name : m.name || m.from;
+  if (m.from === null) from.title = `sent to ${m.sentTo} peer(s)`;
   li.append(from, document.createTextNode(m.text));
   appendLine(li);
 }
