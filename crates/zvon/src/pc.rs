@@ -157,6 +157,8 @@ pub(crate) struct Shared {
     /// mux's routes hold it.
     mux: Option<Arc<MuxShared>>,
     me: Weak<Shared>,
+    /// Where mDNS queries for `.local` candidates go.
+    mdns_group: SocketAddr,
 }
 
 impl Drop for Shared {
@@ -399,6 +401,7 @@ impl PeerConnection {
             sockets,
             mux: config.mux.as_ref().map(|m| m.shared.clone()),
             me: me.clone(),
+            mdns_group: config.gather.mdns_group,
         });
         shared.register_ufrag(&mut shared.lock());
         let task = tokio::spawn(drive(shared.clone()));
@@ -555,6 +558,65 @@ impl Drop for PeerConnection {
     }
 }
 
+/// The socket a connection resolves `.local` candidates on (RFC 6762 one-shot queries from an
+/// ephemeral port: responders answer by unicast to it), opened at the first query, and the task
+/// that hands the answers to the core.
+#[derive(Default)]
+struct Mdns {
+    socket: Option<Arc<tokio::net::UdpSocket>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Drop for Mdns {
+    fn drop(&mut self) {
+        if let Some(t) = self.task.take() {
+            t.abort();
+        }
+    }
+}
+
+impl Mdns {
+    async fn send(&mut self, shared: &Arc<Shared>, queries: &mut Vec<Vec<u8>>) {
+        if self.socket.is_none() {
+            let any: SocketAddr = if shared.mdns_group.is_ipv4() {
+                ([0, 0, 0, 0], 0).into()
+            } else {
+                ([0u16; 8], 0).into()
+            };
+            let Ok(sock) = tokio::net::UdpSocket::bind(any).await else {
+                // No socket: the names stay unresolved and the core reports them so.
+                queries.clear();
+                return;
+            };
+            let sock = Arc::new(sock);
+            let weak = Arc::downgrade(shared);
+            let rx = sock.clone();
+            self.task = Some(tokio::spawn(async move {
+                let mut buf = vec![0u8; 9000];
+                while let Ok((n, _)) = rx.recv_from(&mut buf).await {
+                    let Some(shared) = weak.upgrade() else { return };
+                    {
+                        let mut inner = shared.lock();
+                        let t = now();
+                        inner
+                            .core
+                            .handle_mdns_datagram(t, buf.get(..n).unwrap_or(&[]));
+                        shared.flush(&mut inner, t);
+                        shared.dispatch(&mut inner);
+                    }
+                    shared.wake.notify_one();
+                }
+            }));
+            self.socket = Some(sock);
+        }
+        if let Some(sock) = &self.socket {
+            for q in queries.drain(..) {
+                let _ = sock.send_to(&q, shared.mdns_group).await;
+            }
+        }
+    }
+}
+
 /// Datagrams the task takes in before it flushes what they caused (acknowledgements, more
 /// data): enough to batch, few enough that the sender is not kept waiting.
 pub(crate) const RX_BUDGET: usize = 256;
@@ -563,6 +625,8 @@ pub(crate) const RX_BUDGET: usize = 256;
 /// and sends what the core produces. No task or channel per packet.
 async fn drive(shared: Arc<Shared>) {
     let mut start = 0usize;
+    let mut mdns = Mdns::default();
+    let mut queries: Vec<Vec<u8>> = Vec::new();
     loop {
         let (deadline, blocked) = {
             let mut inner = shared.lock();
@@ -574,9 +638,16 @@ async fn drive(shared: Arc<Shared>) {
                 inner.core.handle_timeout(t);
             }
             shared.flush(&mut inner, t);
+            let mut buf = Vec::new();
+            while let Some(q) = inner.core.poll_mdns_transmit(t, &mut buf) {
+                queries.push(buf.get(..q.len).unwrap_or(&buf).to_vec());
+            }
             shared.dispatch(&mut inner);
             (inner.core.poll_timeout(), inner.tx.blocked_on())
         };
+        if !queries.is_empty() {
+            mdns.send(&shared, &mut queries).await;
+        }
         let sleep = async {
             match deadline {
                 Some(d) => tokio::time::sleep_until(tokio::time::Instant::from_std(d)).await,
