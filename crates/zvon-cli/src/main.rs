@@ -5,6 +5,8 @@ use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use zvon::{ChannelInit, Configuration, ConnectionState, DataChannel, PeerConnection, PeerEvent};
 
+mod serve;
+
 /// zvon: a WebRTC stack in Rust.
 #[derive(Parser)]
 #[command(name = "zvon", version = zvon::VERSION, about, long_about = None)]
@@ -27,6 +29,8 @@ enum Command {
     Bench(Bench),
     /// Print the protocol layers this build contains.
     Layers,
+    /// The signaling server and the web page: rooms of peers meet at http://ADDR/.
+    Serve(serve::ServeArgs),
 }
 
 #[derive(Subcommand)]
@@ -53,6 +57,7 @@ fn main() -> Result<()> {
         Some(Command::Bench(Bench::Dc { mib, msg, buffer })) => {
             runtime()?.block_on(bench_dc(mib, msg, buffer, false))
         }
+        Some(Command::Serve(args)) => runtime()?.block_on(serve::serve(args)),
         Some(Command::Layers) => {
             for layer in [
                 "stun", "ice", "dtls", "srtp", "rtp", "sctp", "sdp", "core", "netsim",
