@@ -267,13 +267,15 @@ impl Rooms {
                 "the server holds its maximum number of rooms",
             ));
         }
-        let r = self.map.entry(room.to_owned()).or_default();
-        if r.peers.len() >= cfg.max_peers_per_room {
+        let present = self.map.get(room).map_or(0, |r| r.peers.len());
+        // Checked before the room is created, so that a refusal never leaves an empty one.
+        if present >= cfg.max_peers_per_room {
             return Err(Refusal::new(
                 ErrorCode::RoomFull,
-                format!("the room has {} peers already", r.peers.len()),
+                format!("the room has {present} peers already"),
             ));
         }
+        let r = self.map.entry(room.to_owned()).or_default();
         let peers: Vec<PeerInfo> = r
             .peers
             .iter()

@@ -67,6 +67,7 @@ async fn two_peer_connections_signal_through_the_server_and_exchange_messages() 
     let mut pb = PeerConnection::new(Configuration::loopback())
         .await
         .expect("pc b");
+    let t0 = std::time::Instant::now();
     // The newcomer opens the channel and offers.
     let mut tx: DataChannel = pb
         .create_data_channel("chat", ChannelInit::default())
@@ -133,6 +134,10 @@ async fn two_peer_connections_signal_through_the_server_and_exchange_messages() 
         .expect("open in time")
         .expect("open");
     assert_eq!(rx.label(), "chat");
+    eprintln!(
+        "create_offer to open channel, all signaling through the server: {:.1?}",
+        t0.elapsed()
+    );
     // Keep both connections' events drained while the channel talks.
     let drain = tokio::spawn(async move {
         loop {
