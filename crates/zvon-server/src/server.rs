@@ -206,6 +206,9 @@ enum Out {
     Close,
 }
 
+/// What a queued ping or close counts for against the queue's byte limit.
+const CONTROL_COST: usize = 16;
+
 /// One peer's outgoing queue: never blocks the sender, refuses past its byte limit.
 #[derive(Clone)]
 struct Outbox {
@@ -219,9 +222,10 @@ struct Outbox {
 impl Outbox {
     /// Queues `out`; false if the queue is full (the peer is not reading) or gone.
     fn push(&self, out: Out) -> bool {
+        // Control frames count too, so that even a queue of nothing but pings is bounded.
         let n = match &out {
             Out::Text(t) => t.len(),
-            Out::Ping | Out::Close => 0,
+            Out::Ping | Out::Close => CONTROL_COST,
         };
         if self.queued.fetch_add(n, Ordering::Relaxed) + n > self.limit {
             self.queued.fetch_sub(n, Ordering::Relaxed);
@@ -618,7 +622,10 @@ async fn connection(shared: Arc<Shared>, socket: WebSocket) {
                     queued.fetch_sub(t.len(), Ordering::Relaxed);
                     (Message::Text(t), false)
                 }
-                Out::Ping => (Message::Ping(Default::default()), false),
+                Out::Ping => {
+                    queued.fetch_sub(CONTROL_COST, Ordering::Relaxed);
+                    (Message::Ping(Default::default()), false)
+                }
                 Out::Close => (Message::Close(None), true),
             };
             if sink.send(msg).await.is_err() || last {
