@@ -8,27 +8,32 @@
 //
 // --token: the server wants this token; the pages take it from their URL (?room=R&token=T), and
 // one more page with a wrong token must be refused (`unauthorized`) and join nothing.
+// --server-shutdown: at the end, print {"type":"shutdown-please"} on stdout and wait for a line
+// on stdin, meaning the server was told to shut down; then both pages must show its `bye` and
+// still chat over their data channels, which do not need the server.
 //
 // Progress goes to stderr; stdout gets one JSON line {"ok":..., "timings":{...}, ...} at the
 // end. Exit 0 when every check passed, 1 otherwise (2 for bad arguments).
 
 import { createRequire } from "node:module";
+import { createInterface } from "node:readline";
 
 const T0 = Date.now();
 const args = process.argv.slice(2);
-const opt = { url: null, timeoutS: 60, headed: false, token: null };
+const opt = { url: null, timeoutS: 60, headed: false, token: null, shutdown: false };
 for (let i = 0; i < args.length; i++) {
   if (args[i] === "--url") opt.url = args[++i];
   else if (args[i] === "--timeout") opt.timeoutS = Number(args[++i]);
   else if (args[i] === "--headed") opt.headed = true;
   else if (args[i] === "--token") opt.token = args[++i];
+  else if (args[i] === "--server-shutdown") opt.shutdown = true;
   else {
-    process.stderr.write(`web driver: unknown argument ${args[i]}\nusage: driver.mjs --url URL [--token T] [--timeout S] [--headed]\n`);
+    process.stderr.write(`web driver: unknown argument ${args[i]}\nusage: driver.mjs --url URL [--token T] [--server-shutdown] [--timeout S] [--headed]\n`);
     process.exit(2);
   }
 }
 if (!opt.url || !(opt.timeoutS > 0)) {
-  process.stderr.write("usage: driver.mjs --url URL [--token T] [--timeout S] [--headed]\n");
+  process.stderr.write("usage: driver.mjs --url URL [--token T] [--server-shutdown] [--timeout S] [--headed]\n");
   process.exit(2);
 }
 
@@ -332,6 +337,23 @@ async function run(A, B, room, pages) {
     const seen = await A.page.evaluate(() => window.zvon.events.filter((e) => e.what === "peer-joined").length);
     check(seen === 2, `A saw only B and C join (${seen} peer-joined)`);
     await D.ctx.close();
+  }
+  if (opt.shutdown) {
+    const stdin = createInterface({ input: process.stdin });
+    const go = new Promise((resolve, reject) => {
+      stdin.once("line", resolve);
+      stdin.once("close", () => reject(new Error("stdin closed before the server shut down")));
+    });
+    process.stdout.write(JSON.stringify({ type: "shutdown-please" }) + "\n");
+    await go;
+    stdin.close();
+    for (const p of [A, B]) {
+      await waitFor(p, () => window.zvon.events.some((e) => e.what === "bye" && e.reason === "shutdown"), null, `${p.label} gets bye (shutdown)`);
+      await waitFor(p, () => window.zvon.events.some((e) => e.what === "ws-closed"), null, `${p.label}'s WebSocket closes`);
+    }
+    check(true, "both pages got the server's bye and their sockets closed");
+    await chat(A, "the server is gone", [B]);
+    await chat(B, "we are still here", [A]);
   }
   for (const p of [A, B]) {
     const errs = await p.page.evaluate(() => window.zvon.errors);
