@@ -8,6 +8,9 @@
 //
 // --token: the server wants this token; the pages take it from their URL (?room=R&token=T), and
 // one more page with a wrong token must be refused (`unauthorized`) and join nothing.
+// --native-peer: with media on, print {"type":"native-peer-please","room":R} on stdout and wait
+// for {"id":ID} on stdin: a data-only native peer (zvon, as `zvon echo`) that joined R, opens a
+// channel to every page, rejects their media sections and echoes every text message.
 // --server-shutdown: at the end, print {"type":"shutdown-please"} on stdout and wait for a line
 // on stdin, meaning the server was told to shut down; then both pages must show its `bye` and
 // still chat over their data channels, which do not need the server.
@@ -20,20 +23,21 @@ import { createInterface } from "node:readline";
 
 const T0 = Date.now();
 const args = process.argv.slice(2);
-const opt = { url: null, timeoutS: 60, headed: false, token: null, shutdown: false };
+const opt = { url: null, timeoutS: 60, headed: false, token: null, shutdown: false, native: false };
 for (let i = 0; i < args.length; i++) {
   if (args[i] === "--url") opt.url = args[++i];
   else if (args[i] === "--timeout") opt.timeoutS = Number(args[++i]);
   else if (args[i] === "--headed") opt.headed = true;
   else if (args[i] === "--token") opt.token = args[++i];
   else if (args[i] === "--server-shutdown") opt.shutdown = true;
+  else if (args[i] === "--native-peer") opt.native = true;
   else {
-    process.stderr.write(`web driver: unknown argument ${args[i]}\nusage: driver.mjs --url URL [--token T] [--server-shutdown] [--timeout S] [--headed]\n`);
+    process.stderr.write(`web driver: unknown argument ${args[i]}\nusage: driver.mjs --url URL [--token T] [--native-peer] [--server-shutdown] [--timeout S] [--headed]\n`);
     process.exit(2);
   }
 }
 if (!opt.url || !(opt.timeoutS > 0)) {
-  process.stderr.write("usage: driver.mjs --url URL [--token T] [--server-shutdown] [--timeout S] [--headed]\n");
+  process.stderr.write("usage: driver.mjs --url URL [--token T] [--native-peer] [--server-shutdown] [--timeout S] [--headed]\n");
   process.exit(2);
 }
 
@@ -124,6 +128,28 @@ async function waitFor(p, fn, arg, what, timeoutMs = 15000) {
   } catch (e) {
     throw new Error(`${what}: not within ${timeoutMs} ms (${String(e.message).split("\n")[0]})`);
   }
+}
+
+/** Prints `request` on stdout and resolves with the next line on stdin (the test's answer). */
+let stdinLines = null;
+function ask(request) {
+  if (!stdinLines) {
+    stdinLines = { queue: [], waiters: [], closed: false };
+    const rl = createInterface({ input: process.stdin });
+    rl.on("line", (l) => {
+      const w = stdinLines.waiters.shift();
+      if (w) w.resolve(l);
+      else stdinLines.queue.push(l);
+    });
+    rl.on("close", () => {
+      stdinLines.closed = true;
+      for (const w of stdinLines.waiters.splice(0)) w.reject(new Error(`stdin closed before an answer to ${request.type}`));
+    });
+  }
+  process.stdout.write(JSON.stringify(request) + "\n");
+  if (stdinLines.queue.length) return Promise.resolve(stdinLines.queue.shift());
+  if (stdinLines.closed) return Promise.reject(new Error(`stdin closed before an answer to ${request.type}`));
+  return new Promise((resolve, reject) => stdinLines.waiters.push({ resolve, reject }));
 }
 
 const peerOf = (p, otherId) => p.page.evaluate((id) => window.zvon.state().peers.find((x) => x.id === id), otherId);
@@ -315,6 +341,46 @@ async function run(A, B, room, pages) {
   await samePc(A, B.id, 2);
   await samePc(B, A.id, 2);
 
+  // --- a real data-only zvon peer joins (the test runs it, as `zvon echo` would be) ---------
+  if (opt.native) {
+    t = Date.now();
+    const reply = JSON.parse(await ask({ type: "native-peer-please", room }));
+    if (!reply.id) throw new Error(`the test started no native peer: ${reply.error ?? "no id"}`);
+    const N = { id: reply.id };
+    for (const p of [A, B, C]) {
+      await waitFor(p, (id) => window.zvon.channel(id)?.readyState === "open", N.id, `${p.label}'s chat channel with the zvon peer open`);
+    }
+    timings.nativePeerChannelsMs = Date.now() - t;
+    // A sends its screen, B its microphone and screen: both offer them to the zvon peer after
+    // the first exchange, and zvon answers those sections with port 0.
+    for (const [p, kinds] of [[A, ["video"]], [B, ["audio", "video"]]]) {
+      await waitFor(
+        p,
+        ([id, k]) => {
+          const x = window.zvon.state().peers.find((y) => y.id === id);
+          return x && k.every((kind) => x.rejected.includes(kind)) && x.signalingState === "stable";
+        },
+        [N.id, kinds],
+        `${p.label} learns that the zvon peer rejects ${kinds.join(" and ")}`,
+      );
+      const x = await peerOf(p, N.id);
+      check(x.connectionState === "connected" && x.channelState === "open", `${p.label}: zvon rejected ${x.rejected.join(" and ")} (port 0); connection ${x.connectionState}, chat ${x.channelState}`);
+    }
+    timings.nativePeerRejectedMs = Date.now() - t;
+    for (const p of [A, B, C]) {
+      const text = `echo this, zvon (from ${p.label})`;
+      await chat(p, text, []);
+      await waitFor(p, ([id, tx]) => window.zvon.messages.some((m) => m.from === id && m.text === tx), [N.id, text], `${p.label} gets its message echoed by the zvon peer`);
+      check(true, `${p.label}: the zvon peer echoed "${text}"`);
+    }
+    const sn = await stats(B, N.id);
+    check(sn.dtls, `B <-> zvon: ${sn.dtls} ${sn.dtlsCipher}, pair ${sn.pair}`);
+    timings.nativeDtls = `${sn.dtls} ${sn.dtlsCipher}`;
+    await grows(A, B.id, (s) => s.video.framesDecoded, "A: B's screen still flows beside the zvon peer");
+    await samePc(A, B.id, 3);
+    await samePc(B, A.id, 3);
+  }
+
   // --- stop everything, leave -------------------------------------------------------------
   await Promise.all([A.page.click("#screen-stop"), B.page.click("#call-stop")]);
   await B.page.click("#screen-stop");
@@ -335,18 +401,12 @@ async function run(A, B, room, pages) {
     check(!st.joined, `a wrong token is refused and shown: "${st.status}"`);
     await sleep(200);
     const seen = await A.page.evaluate(() => window.zvon.events.filter((e) => e.what === "peer-joined").length);
-    check(seen === 2, `A saw only B and C join (${seen} peer-joined)`);
+    const expected = opt.native ? 3 : 2;
+    check(seen === expected, `A saw only B, C${opt.native ? " and the native peer" : ""} join (${seen} peer-joined)`);
     await D.ctx.close();
   }
   if (opt.shutdown) {
-    const stdin = createInterface({ input: process.stdin });
-    const go = new Promise((resolve, reject) => {
-      stdin.once("line", resolve);
-      stdin.once("close", () => reject(new Error("stdin closed before the server shut down")));
-    });
-    process.stdout.write(JSON.stringify({ type: "shutdown-please" }) + "\n");
-    await go;
-    stdin.close();
+    await ask({ type: "shutdown-please" });
     for (const p of [A, B]) {
       await waitFor(p, () => window.zvon.events.some((e) => e.what === "bye" && e.reason === "shutdown"), null, `${p.label} gets bye (shutdown)`);
       await waitFor(p, () => window.zvon.events.some((e) => e.what === "ws-closed"), null, `${p.label}'s WebSocket closes`);
