@@ -241,7 +241,9 @@ async function run(A, B, room, pages) {
   timings.joinToConnectedMs = bPeer.timing.connected - tb.timing.joinSent;
   timings.joinToChannelOpenMs = bPeer.timing.dcOpen - tb.timing.joinSent;
   timings.joinToFirstChatMs = msgAt - tb.timing.joinSent;
-  log(`newcomer B: join sent -> welcome ${timings.joinToWelcomeMs} ms, connected ${timings.joinToConnectedMs} ms, channel open ${timings.joinToChannelOpenMs} ms, first chat at A ${timings.joinToFirstChatMs} ms`);
+  // From the click, with the WebSocket handshake.
+  timings.clickToFirstChatMs = msgAt - tb.timing.joinClicked;
+  log(`newcomer B: join sent -> welcome ${timings.joinToWelcomeMs} ms, connected ${timings.joinToConnectedMs} ms, channel open ${timings.joinToChannelOpenMs} ms, first chat at A ${timings.joinToFirstChatMs} ms (${timings.clickToFirstChatMs} ms from the Join click)`);
   await chat(A, "hello from alice", [B]);
   const aPeer = await peerOf(A, B.id);
   log(`candidates at the first chat: B ${JSON.stringify(bPeer.candidates)}, A ${JSON.stringify(aPeer.candidates)}`);

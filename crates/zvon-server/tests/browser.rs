@@ -63,9 +63,10 @@ async fn chromium_pages_chat_call_share_glare_and_meet_a_zvon_peer() {
     );
     let t = &result["timings"];
     eprintln!(
-        "page join -> first chat message {} ms (connected {} ms, channel open {} ms); \
+        "page join -> first chat message {} ms ({} ms from the click; connected {} ms, channel open {} ms); \
          zvon peer join -> channels with 3 pages {} ms; whole run {:.1} s",
         t["joinToFirstChatMs"],
+        t["clickToFirstChatMs"],
         t["joinToConnectedMs"],
         t["joinToChannelOpenMs"],
         t["nativePeerChannelsMs"],

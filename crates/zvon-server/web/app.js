@@ -27,7 +27,7 @@ const app = {
   /** What happened, in order: {at, peer?, what, ...}. */
   events: [],
   errors: [],
-  timing: { joinSent: null, welcome: null },
+  timing: { joinClicked: null, joinSent: null, welcome: null },
   pcCount: 0,
   /** Test switches: held outgoing signals, and answering like a data-only peer. */
   test: { hold: null, rejectMedia: false },
@@ -77,6 +77,7 @@ function join({ name, room, token }) {
   if (app.ws) return;
   app.name = name || "";
   app.room = room;
+  app.timing.joinClicked = now();
   const ws = new WebSocket(wsUrl());
   app.ws = ws;
   setStatus("connecting…");
