@@ -5,6 +5,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use zvon::{ChannelInit, Configuration, ConnectionState, DataChannel, PeerConnection, PeerEvent};
 
+mod room;
 mod serve;
 
 /// zvon: a WebRTC stack in Rust.
@@ -31,6 +32,31 @@ enum Command {
     Layers,
     /// The signaling server and the web page: rooms of peers meet at http://ADDR/.
     Serve(serve::ServeArgs),
+    /// Chat in a room of `zvon serve` with whoever is there (browser or native): lines from
+    /// stdin go to every peer over a data channel, what they send is printed.
+    Chat(RoomArgs),
+    /// Answer every peer of a room and send each data-channel message back, all connections
+    /// on one shared UDP socket.
+    Echo(RoomArgs),
+}
+
+#[derive(clap::Args)]
+struct RoomArgs {
+    /// The room to join.
+    #[arg(long)]
+    room: String,
+    /// The server (`http://host:port` or `ws://host:port/ws`).
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    server: String,
+    /// The server's token, if it asks for one.
+    #[arg(long)]
+    token: Option<String>,
+    /// The name others see.
+    #[arg(long)]
+    name: Option<String>,
+    /// Gather on loopback too (peers on this machine; off by default, like browsers).
+    #[arg(long)]
+    loopback: bool,
 }
 
 #[derive(Subcommand)]
@@ -58,6 +84,8 @@ fn main() -> Result<()> {
             runtime()?.block_on(bench_dc(mib, msg, buffer, false))
         }
         Some(Command::Serve(args)) => runtime()?.block_on(serve::serve(args)),
+        Some(Command::Chat(args)) => runtime()?.block_on(chat(args)),
+        Some(Command::Echo(args)) => runtime()?.block_on(echo(args)),
         Some(Command::Layers) => {
             for layer in [
                 "stun", "ice", "dtls", "srtp", "rtp", "sctp", "sdp", "core", "netsim",
@@ -73,6 +101,56 @@ fn main() -> Result<()> {
             Ok(())
         }
     }
+}
+
+fn room_config(args: &RoomArgs) -> Configuration {
+    let mut config = Configuration::default();
+    config.gather.include_loopback = args.loopback;
+    config
+}
+
+fn room_options(
+    args: RoomArgs,
+    config: Configuration,
+    mode: room::Mode,
+    name: &str,
+) -> room::RoomOptions {
+    room::RoomOptions {
+        url: args.server,
+        room: args.room,
+        token: args.token,
+        name: args.name.unwrap_or_else(|| name.to_owned()),
+        config,
+        mode,
+    }
+}
+
+async fn chat(args: RoomArgs) -> Result<()> {
+    let config = room_config(&args);
+    let (lines, _) = tokio::sync::broadcast::channel(64);
+    let input = lines.clone();
+    // Blocking stdin on its own thread: one line at a time to every channel.
+    std::thread::spawn(move || {
+        for line in std::io::stdin().lines() {
+            let Ok(line) = line else { break };
+            let _ = input.send(line);
+        }
+    });
+    room::run(room_options(
+        args,
+        config,
+        room::Mode::Chat { lines },
+        "zvon chat",
+    ))
+    .await
+}
+
+async fn echo(args: RoomArgs) -> Result<()> {
+    let mut config = room_config(&args);
+    let mux = zvon::UdpMux::bind(&config.gather).await?;
+    eprintln!("echo peers share {:?}", mux.local_addresses());
+    config.mux = Some(mux);
+    room::run(room_options(args, config, room::Mode::Echo, "zvon echo")).await
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {
