@@ -41,22 +41,22 @@ enum Command {
 }
 
 #[derive(clap::Args)]
-struct RoomArgs {
+pub(crate) struct RoomArgs {
     /// The room to join.
     #[arg(long)]
-    room: String,
+    pub(crate) room: String,
     /// The server (`http://host:port` or `ws://host:port/ws`).
     #[arg(long, default_value = "http://127.0.0.1:8080")]
-    server: String,
+    pub(crate) server: String,
     /// The server's token, if it asks for one.
     #[arg(long)]
-    token: Option<String>,
+    pub(crate) token: Option<String>,
     /// The name others see.
     #[arg(long)]
-    name: Option<String>,
+    pub(crate) name: Option<String>,
     /// Gather on loopback too (peers on this machine; off by default, like browsers).
     #[arg(long)]
-    loopback: bool,
+    pub(crate) loopback: bool,
 }
 
 #[derive(Subcommand)]
@@ -145,7 +145,7 @@ async fn chat(args: RoomArgs) -> Result<()> {
     .await
 }
 
-async fn echo(args: RoomArgs) -> Result<()> {
+pub(crate) async fn echo(args: RoomArgs) -> Result<()> {
     let mut config = room_config(&args);
     let mux = zvon::UdpMux::bind(&config.gather).await?;
     eprintln!("echo peers share {:?}", mux.local_addresses());
