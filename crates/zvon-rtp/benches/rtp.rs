@@ -54,7 +54,7 @@ fn video_packet(out: &mut Vec<u8>, map: &ExtensionMap, payload: &[u8], seq: u16)
 
 fn rtp(c: &mut Criterion) {
     let map = map();
-    let payload = vec![0xab; 1200 - 40];
+    let payload = vec![0xab; 1200 - 28];
     let mut pkt = Vec::new();
     video_packet(&mut pkt, &map, &payload, 1);
     assert_eq!(pkt.len(), 1200);

@@ -565,11 +565,14 @@ impl<'b> RtpWriter<'b> {
         while r < copy_end {
             let first = u8_at(self.out, r);
             let (id, len) = (first >> 4, usize::from(first & 0x0F) + 1);
+            // The value is copied out first: the write may overlap its own source.
             let mut value = [0u8; 16];
-            value[..len].copy_from_slice(slice(self.out, r + 1, r + 1 + len)); // ok: len <= 16
+            let src = slice(self.out, r + 1, r + 1 + len);
+            let n = src.len();
+            value[..n].copy_from_slice(src); // ok: n == len <= 16
             put(self.out, w, [id, len as u8]);
-            if let Some(dst) = self.out.get_mut(w + 2..w + 2 + len) {
-                dst.copy_from_slice(&value[..len]); // ok: len <= 16
+            if let Some(dst) = self.out.get_mut(w + 2..w + 2 + n) {
+                dst.copy_from_slice(&value[..n]); // ok: as above
             }
             r += 1 + len;
             w += 2 + len;

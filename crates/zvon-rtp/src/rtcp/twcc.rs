@@ -139,26 +139,47 @@ impl<'a> TransportFeedback<'a> {
         need(&raw, FIXED)?;
         let body = raw.body;
         let count = u16_at(body, 10);
-        let mut chunks = Chunks::new();
-        let mut delta_bytes = 0;
-        for _ in 0..count {
-            let Some(symbol) = chunks.next_symbol(body) else {
-                // The chunks end before the status count is covered.
-                need(&raw, chunks.pos + 2)?;
-                break;
-            };
-            delta_bytes += match symbol {
-                0 => 0,
-                1 => 1,
-                2 => 2,
-                _ => {
-                    return Err(RtcpError::BadField {
-                        packet_type: raw.packet_type,
-                        what: "transport-wide feedback uses the reserved status symbol 3",
-                    });
+        let reserved = RtcpError::BadField {
+            packet_type: raw.packet_type,
+            what: "transport-wide feedback uses the reserved status symbol 3",
+        };
+        // Chunk by chunk: a run is counted whole, so a long run costs one step.
+        let (mut pos, mut left, mut delta_bytes) = (FIXED, usize::from(count), 0);
+        while left > 0 {
+            need(&raw, pos + 2)?;
+            let chunk = u16_at(body, pos);
+            pos += 2;
+            match chunk >> 14 {
+                0b00 | 0b01 => {
+                    let symbol = usize::from((chunk >> 13) & 0b11);
+                    let n = usize::from(chunk & 0x1FFF).min(left);
+                    if symbol == 3 && n > 0 {
+                        return Err(reserved);
+                    }
+                    delta_bytes += n * symbol;
+                    left -= n;
                 }
-            };
+                0b10 => {
+                    let n = left.min(14);
+                    let bits = (chunk & 0x3FFF) >> (14 - n);
+                    delta_bytes += bits.count_ones() as usize;
+                    left -= n;
+                }
+                _ => {
+                    for i in 0..left.min(7) {
+                        match (chunk >> (12 - 2 * i)) & 0b11 {
+                            3 => return Err(reserved),
+                            s => delta_bytes += usize::from(s),
+                        }
+                    }
+                    left -= left.min(7);
+                }
+            }
         }
+        let chunks = Chunks {
+            pos,
+            ..Chunks::new()
+        };
         need(&raw, chunks.pos + delta_bytes)?;
         Ok(Self {
             body,
