@@ -34,7 +34,7 @@ use zvon_base::Protocol;
 
 use crate::ice::{GatherError, GatherOptions, bind_udp, local_addresses};
 use crate::pc::{Shared, now};
-use crate::udp::{RX, Socket, Wire};
+use crate::udp::{RxBufs, Socket, Wire, poll_recv_batch};
 
 /// Stale transaction ids (requests never answered) are forgotten past this many.
 const MAX_TRANSACTIONS: usize = 4096;
@@ -246,86 +246,59 @@ fn stun_request_tid(data: &[u8]) -> Option<[u8; 12]> {
 /// that got some send what they caused and wake its task (its timers may have moved).
 async fn receive(mux: Weak<MuxShared>, sockets: Arc<[Socket]>) {
     let mut start = 0usize;
-    let n = sockets.len();
     loop {
         let done = poll_fn(|cx| {
             let Some(mux) = mux.upgrade() else {
                 return Poll::Ready(true);
             };
-            let mut failed = false;
-            for k in 0..n {
-                let i = (start + k) % n;
-                let got = RX.with_borrow_mut(|rx| match sockets[i].poll_recv(cx, rx) {
-                    Poll::Ready(Ok(filled)) => {
-                        let t = now();
-                        let mut touched: Vec<Arc<Shared>> = Vec::new();
-                        let mut feed = |local: SocketAddr, rx: &crate::udp::RxBufs, filled| {
-                            let mut last: Option<(SocketAddr, Arc<Shared>)> = None;
-                            let mut taken = 0;
-                            for (from, data) in rx.datagrams(filled) {
-                                taken += 1;
-                                let conn = match &last {
-                                    Some((a, c)) if *a == from => c.clone(),
-                                    _ => match mux.route(from, data) {
-                                        Some(c) => {
-                                            last = Some((from, c.clone()));
-                                            c
-                                        }
-                                        None => continue,
-                                    },
-                                };
-                                {
-                                    let mut inner = conn.lock();
-                                    if inner.closed {
-                                        continue;
-                                    }
-                                    inner
-                                        .core
-                                        .handle_datagram(t, Protocol::Udp, from, local, data);
-                                }
-                                if !touched.iter().any(|c| Arc::ptr_eq(c, &conn)) {
-                                    touched.push(conn);
-                                }
+            let t = now();
+            let mut touched: Vec<Arc<Shared>> = Vec::new();
+            let feed = |local: SocketAddr, rx: &RxBufs, filled| {
+                let mut last: Option<(SocketAddr, Arc<Shared>)> = None;
+                let mut taken = 0;
+                for (from, data) in rx.datagrams(filled) {
+                    taken += 1;
+                    let conn = match &last {
+                        Some((a, c)) if *a == from => c.clone(),
+                        _ => match mux.route(from, data) {
+                            Some(c) => {
+                                last = Some((from, c.clone()));
+                                c
                             }
-                            taken
-                        };
-                        let mut taken = feed(sockets[i].local(), rx, filled);
-                        let mut more = true;
-                        while more && taken < crate::pc::RX_BUDGET {
-                            more = false;
-                            for sock in sockets.iter() {
-                                if let Ok(filled) = sock.try_recv(rx) {
-                                    taken += feed(sock.local(), rx, filled);
-                                    more = true;
-                                }
-                            }
+                            None => continue,
+                        },
+                    };
+                    {
+                        let mut inner = conn.lock();
+                        if inner.closed {
+                            continue;
                         }
-                        for conn in touched {
-                            {
-                                let mut inner = conn.lock();
-                                conn.flush(&mut inner, t);
-                                conn.dispatch(&mut inner);
-                            }
-                            conn.wake.notify_one();
-                        }
-                        Some(true)
+                        inner
+                            .core
+                            .handle_datagram(t, Protocol::Udp, from, local, data);
                     }
-                    Poll::Ready(Err(_)) => Some(false),
-                    Poll::Pending => None,
-                });
-                match got {
-                    Some(true) => {
-                        start = (i + 1) % n.max(1);
-                        return Poll::Ready(false);
+                    if !touched.iter().any(|c| Arc::ptr_eq(c, &conn)) {
+                        touched.push(conn);
                     }
-                    Some(false) => failed = true,
-                    None => {}
                 }
+                taken
+            };
+            std::task::ready!(poll_recv_batch(
+                cx,
+                &sockets,
+                &mut start,
+                crate::pc::RX_BUDGET,
+                feed
+            ));
+            for conn in touched {
+                {
+                    let mut inner = conn.lock();
+                    conn.flush(&mut inner, t);
+                    conn.dispatch(&mut inner);
+                }
+                conn.wake.notify_one();
             }
-            if failed {
-                cx.waker().wake_by_ref();
-            }
-            Poll::Pending
+            Poll::Ready(false)
         })
         .await;
         if done {

@@ -22,7 +22,7 @@ use crate::ice::{
     GatherError, GatherOptions, IceServer, Scheme, Transport, bind_udp, local_addresses,
 };
 use crate::mux::{MuxShared, RouteKey};
-use crate::udp::{RX, RxBufs, Socket, Tx, Wire};
+use crate::udp::{RxBufs, Socket, Tx, Wire, poll_recv_batch};
 
 /// `RTCIceTransportPolicy`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -661,56 +661,34 @@ async fn drive(shared: Arc<Shared>) {
             }
         };
         // With a mux, its task receives for every connection.
-        let n = if shared.mux.is_some() {
-            0
+        let sockets: &[Socket] = if shared.mux.is_some() {
+            &[]
         } else {
-            shared.sockets.len()
+            &shared.sockets
         };
         // Receives, feeds the core and flushes in one synchronous step, so that the receive
         // buffers are only borrowed within it: they belong to the thread, not the connection.
         let recv = poll_fn(|cx| {
-            let mut failed = false;
-            for k in 0..n {
-                let i = (start + k) % n;
-                let got = RX.with_borrow_mut(|rx| match shared.sockets[i].poll_recv(cx, rx) {
-                    Poll::Ready(Ok(filled)) => {
-                        let mut inner = shared.lock();
-                        let t = now();
-                        let mut taken =
-                            feed(&mut inner.core, t, shared.sockets[i].local(), rx, filled);
-                        // Take whatever else is already queued, up to a budget, before sending.
-                        let mut more = true;
-                        while more && taken < RX_BUDGET {
-                            more = false;
-                            for sock in shared.sockets.iter() {
-                                if let Ok(filled) = sock.try_recv(rx) {
-                                    taken += feed(&mut inner.core, t, sock.local(), rx, filled);
-                                    more = true;
-                                }
-                            }
-                        }
-                        shared.flush(&mut inner, t);
-                        shared.dispatch(&mut inner);
-                        Some(true)
-                    }
-                    // ICMP errors surface as receive errors on Linux: not fatal, and the
-                    // socket may hold datagrams behind it, so come back at once.
-                    Poll::Ready(Err(_)) => Some(false),
-                    Poll::Pending => None,
-                });
-                match got {
-                    Some(true) => return Poll::Ready(i),
-                    Some(false) => failed = true,
-                    None => {}
+            let t = now();
+            let mut locked = None;
+            std::task::ready!(poll_recv_batch(
+                cx,
+                sockets,
+                &mut start,
+                RX_BUDGET,
+                |local, rx, filled| {
+                    let inner = locked.get_or_insert_with(|| shared.lock());
+                    feed(&mut inner.core, t, local, rx, filled)
                 }
+            ));
+            if let Some(mut inner) = locked {
+                shared.flush(&mut inner, t);
+                shared.dispatch(&mut inner);
             }
-            if failed {
-                cx.waker().wake_by_ref();
-            }
-            Poll::Pending
+            Poll::Ready(())
         });
         tokio::select! {
-            i = recv => start = (i + 1) % n.max(1),
+            () = recv => {}
             _ = shared.wake.notified() => {}
             _ = sleep => {}
             _ = writable => {}

@@ -156,6 +156,58 @@ thread_local! {
     pub(crate) static RX: std::cell::RefCell<RxBufs> = std::cell::RefCell::new(RxBufs::new());
 }
 
+/// Receives from `sockets`, trying them round-robin from `*start`: from the first that has
+/// datagrams, then from any that still has some, until `budget` datagrams were taken, handing
+/// each receive to `feed(local address, buffers, filled)` (which returns how many datagrams it
+/// took). `Ready` once something was fed, with `*start` moved past that socket; `Pending` with
+/// `cx` registered on every socket otherwise. All within the call, so the thread's buffers
+/// (`RX`) are never held across an await.
+pub(crate) fn poll_recv_batch(
+    cx: &mut Context<'_>,
+    sockets: &[Socket],
+    start: &mut usize,
+    budget: usize,
+    mut feed: impl FnMut(SocketAddr, &RxBufs, usize) -> usize,
+) -> Poll<()> {
+    let n = sockets.len();
+    let mut failed = false;
+    for k in 0..n {
+        let i = (*start + k) % n;
+        let got = RX.with_borrow_mut(|rx| match sockets[i].poll_recv(cx, rx) {
+            Poll::Ready(Ok(filled)) => {
+                let mut taken = feed(sockets[i].local(), rx, filled);
+                let mut more = true;
+                while more && taken < budget {
+                    more = false;
+                    for sock in sockets {
+                        if let Ok(filled) = sock.try_recv(rx) {
+                            taken += feed(sock.local(), rx, filled);
+                            more = true;
+                        }
+                    }
+                }
+                Some(true)
+            }
+            // ICMP errors surface as receive errors on Linux: not fatal, and the socket may
+            // hold datagrams behind it, so come back at once.
+            Poll::Ready(Err(_)) => Some(false),
+            Poll::Pending => None,
+        });
+        match got {
+            Some(true) => {
+                *start = (i + 1) % n;
+                return Poll::Ready(());
+            }
+            Some(false) => failed = true,
+            None => {}
+        }
+    }
+    if failed {
+        cx.waker().wake_by_ref();
+    }
+    Poll::Pending
+}
+
 /// Receive buffers and what the last receive put in them.
 pub(crate) struct RxBufs {
     buf: Vec<u8>,
