@@ -140,12 +140,15 @@ impl MuxShared {
         conn: &Weak<Shared>,
         keys: &mut Vec<RouteKey>,
     ) {
-        let key = RouteKey::Ufrag(ufrag.to_owned());
-        if !keys.contains(&key) {
+        // Called after every API call: compare before allocating anything.
+        if !keys
+            .iter()
+            .any(|k| matches!(k, RouteKey::Ufrag(u) if u == ufrag))
+        {
             self.routes()
                 .by_ufrag
                 .insert(ufrag.to_owned(), conn.clone());
-            keys.push(key);
+            keys.push(RouteKey::Ufrag(ufrag.to_owned()));
         }
     }
 
